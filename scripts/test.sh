@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# make test: fresh databases, install webcare_social, run its tests, print one verdict.
+#   run 1: without demo data, every test (unit tests and browser tours)
+#   run 2: with demo data, every test but the tours; then uninstall and check the DB is clean
+# Env: KEEP_DB=1 keeps the databases; TEST_TAGS overrides the tags of run 1 (and skips run 2).
+source "$(dirname "$0")/lib.sh"
+bootstrap
+
+if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
+    die "Chromium is missing: the browser tours would be skipped. Debian: apt-get install --no-install-recommends chromium"
+fi
+
+run_id="$(date +%s)_$$"
+logdir="$LOCAL/test-logs/$run_id"
+mkdir -p "$logdir"
+free_port() { "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+odoo_tests() {  # odoo_tests DB LOG DEMO_FLAG TAGS
+    local db=$1 log=$2 demo=$3 tags=$4
+    say "Installing webcare_social in a fresh database '$db' ($demo) and running tests '$tags'"
+    odoo_bin "${DB_ARGS[@]}" -d "$db" --addons-path "$(addons_path)" \
+        --http-interface 127.0.0.1 --http-port "$(free_port)" --gevent-port "$(free_port)" \
+        --workers 0 --max-cron-threads 0 "$demo" \
+        -i webcare_social --test-tags "$tags" --stop-after-init \
+        --log-level info --logfile "$log" || true
+    grep -E "odoo\.tests\.(result|stats)|(ERROR|FAIL|CRITICAL)" "$log" | grep -v "^ *$" | tail -n 40 >&2 || true
+}
+
+drop_db() { [ "${KEEP_DB:-0}" = 1 ] || psql_private -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" >/dev/null 2>&1 || true; }
+
+start=$(date +%s)
+db1="wc_test_${run_id}_nodemo"
+odoo_tests "$db1" "$logdir/1-nodemo.odoo.log" --without-demo "${TEST_TAGS:-/webcare_social}"
+drop_db "$db1"
+logs=("$logdir/1-nodemo.odoo.log")
+
+if [ -z "${TEST_TAGS:-}" ]; then
+    db2="wc_test_${run_id}_demo"
+    odoo_tests "$db2" "$logdir/2-demo.odoo.log" --with-demo "/webcare_social,-/webcare_social:TestIdentityTour"
+    say "Uninstalling webcare_social from '$db2' and checking that nothing is left"
+    odoo_bin shell "${DB_ARGS[@]}" -d "$db2" --addons-path "$(addons_path)" --http-interface 127.0.0.1 \
+        --no-http --log-level warn <"$ROOT/tests/uninstall_check.py" >"$logdir/3-uninstall.log" 2>&1 || true
+    grep -E "^CHECK" "$logdir/3-uninstall.log" >&2 || tail -n 20 "$logdir/3-uninstall.log" >&2
+    grep -q "^CHECK uninstall" "$logdir/3-uninstall.log" || echo "CHECK uninstall: FAIL (the check did not run; see $logdir/3-uninstall.log)" >>"$logdir/3-uninstall.log"
+    drop_db "$db2"
+    logs+=("$logdir/2-demo.odoo.log" "$logdir/3-uninstall.log")
+fi
+
+say "Logs: $logdir ($(( $(date +%s) - start ))s)"
+exec "$VENV/bin/python" "$ROOT/scripts/summarize_logs.py" "${logs[@]}"

@@ -1,0 +1,34 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Webcare: Social Customer Service",
+    "summary": "Social identities on contacts, mentions and DMs as helpdesk tickets, "
+    "one customer view for social media and the call centre",
+    "version": "19.0.1.0.0",
+    "category": "After-Sales",
+    "license": "LGPL-3",
+    "author": "webcare_social developers",
+    "website": "https://example.com/webcare_social",
+    "maintainers": ["webcare-social"],
+    "development_status": "Alpha",
+    "depends": ["contacts", "helpdesk_mgmt", "phone_validation"],
+    "external_dependencies": {
+        "python": ["tweepy", "phonenumbers", "python-dateutil", "requests"],
+    },
+    "data": [
+        "security/webcare_social_security.xml",
+        "security/ir.model.access.csv",
+        "views/webcare_identity_views.xml",
+        "views/res_partner_views.xml",
+        "views/webcare_social_menus.xml",
+    ],
+    "demo": [
+        "demo/res_partner_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "webcare_social/static/tests/tours/**/*",
+        ],
+    },
+    "application": True,
+    "installable": True,
+}

@@ -1,0 +1,2 @@
+from . import webcare_identity
+from . import res_partner

@@ -1,0 +1,245 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools import handles
+
+NETWORKS = [
+    ("x", "X"),
+    ("mastodon", "Mastodon"),
+    ("bluesky", "Bluesky"),
+    ("facebook", "Facebook"),
+    ("instagram", "Instagram"),
+    ("linkedin", "LinkedIn"),
+    ("other", "Other"),
+]
+
+LINK_METHODS = [
+    ("customer_provided", "Given by the customer"),
+    ("agent", "Linked by an agent"),
+    ("verified_dm", "Verified by direct message"),
+    ("imported", "Imported"),
+    ("automatic", "Automatic match"),
+]
+
+
+class WebcareIdentity(models.Model):
+    """One account of a person on a social network.
+
+    Identities are created by agents (on the contact's Social tab) or by the
+    ingestion of posts (without contact, so strangers never become contacts).
+    Linking to a contact records who, when and how; unlinking only empties
+    ``partner_id`` so that the history and the identity survive.
+    """
+
+    _name = "webcare.identity"
+    _description = "Social identity"
+    _order = "network, handle_normalized, id"
+
+    network = fields.Selection(NETWORKS, required=True, default="x", index=True)
+    external_id = fields.Char(
+        string="User ID on the network",
+        help="Stable id of the account on the network; empty for handles typed "
+        "in by hand until a post of theirs is imported.",
+    )
+    handle = fields.Char(required=True, help="As entered, without the leading @.")
+    handle_normalized = fields.Char(
+        compute="_compute_handle_normalized", store=True, string="Handle key"
+    )
+    name = fields.Char(string="Name on the network")
+    profile_url = fields.Char(
+        compute="_compute_profile_url", store=True, readonly=False, string="Profile"
+    )
+    followers_count = fields.Integer(string="Followers")
+    verified = fields.Boolean()
+    partner_id = fields.Many2one(
+        "res.partner", string="Contact", index=True, ondelete="set null"
+    )
+    link_method = fields.Selection(LINK_METHODS, string="Linked how")
+    linked_by_id = fields.Many2one("res.users", string="Linked by", readonly=True)
+    linked_at = fields.Datetime(string="Linked on", readonly=True)
+    link_note = fields.Char(string="Link note")
+    consent = fields.Boolean(
+        help="The customer agreed that this account is kept on their record."
+    )
+    consent_date = fields.Datetime(readonly=True)
+
+    _network_external_id_uniq = models.Constraint(
+        "UNIQUE(network, external_id)",
+        "This account (user ID) is already known on this network: "
+        "an identity exists only once per network.",
+    )
+    _network_handle_uniq = models.UniqueIndex(
+        "(network, handle_normalized) WHERE handle_normalized IS NOT NULL",
+        "This handle is already known on this network: "
+        "an identity exists only once per network.",
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("handle")
+    def _compute_handle_normalized(self):
+        for identity in self:
+            identity.handle_normalized = (
+                handles.normalize_handle(identity.handle) or False
+            )
+
+    @api.depends("network", "handle")
+    def _compute_profile_url(self):
+        for identity in self:
+            identity.profile_url = handles.profile_url(
+                identity.network, identity.handle
+            )
+
+    @api.depends("network", "handle")
+    def _compute_display_name(self):
+        labels = dict(self._fields["network"]._description_selection(self.env))
+        for identity in self:
+            network = labels.get(identity.network, "")
+            identity.display_name = f"@{identity.handle or ''} ({network})"
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Create identities, re-linking an unlinked one that has the same key.
+
+        An identity typed on a contact that already exists without contact
+        (e.g. imported from a post, or unlinked earlier) is linked instead of
+        duplicated; one that belongs to another contact is refused.
+        """
+        slots, fresh = [], []
+        for raw_vals in vals_list:
+            vals = self._clean_vals(raw_vals)
+            existing = self._find_existing(vals)
+            if existing:
+                existing.write(vals)
+            else:
+                fresh.append(self._stamp_link(vals))
+            slots.append(existing)
+        created = super().create(fresh)
+        created.filtered("partner_id")._log_on_partner("linked")
+        new_ids = iter(created.ids)
+        return self.browse([slot.id if slot else next(new_ids) for slot in slots])
+
+    def write(self, vals):
+        vals = self._clean_vals(vals)
+        if "consent" in vals:
+            vals["consent_date"] = fields.Datetime.now() if vals["consent"] else False
+        if "partner_id" not in vals:
+            return super().write(vals)
+        new_partner = vals["partner_id"]
+        moved = self.filtered(lambda i: i.partner_id.id != new_partner)
+        moved.filtered("partner_id")._log_on_partner("unlinked")
+        res = super().write(self._stamp_link(vals))
+        if new_partner:
+            moved._log_on_partner("linked")
+        return res
+
+    @api.model
+    def _clean_vals(self, vals):
+        """Return ``vals`` with the handle cleaned and an empty external id as NULL."""
+        vals = dict(vals)
+        if vals.get("handle"):
+            try:
+                vals["handle"] = handles.clean_handle(vals["handle"])
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from exc
+        if "external_id" in vals:
+            vals["external_id"] = vals["external_id"] or False
+        return vals
+
+    @api.model
+    def _stamp_link(self, vals):
+        """Add who/when/how to ``vals`` that (un)link a contact."""
+        if "partner_id" not in vals:
+            return vals
+        vals = dict(vals)
+        if not vals["partner_id"]:
+            vals.update(linked_by_id=False, linked_at=False)
+            return vals
+        vals.setdefault("link_method", "agent")
+        vals["linked_by_id"] = self.env.uid
+        vals["linked_at"] = fields.Datetime.now()
+        if vals.get("consent"):
+            vals.setdefault("consent_date", fields.Datetime.now())
+        return vals
+
+    @api.model
+    def _find_existing(self, vals):
+        """Return the identity ``vals`` would duplicate if it may be re-used.
+
+        :raise ValidationError: when it is linked to another contact.
+        """
+        network = vals.get("network") or self.default_get(["network"]).get("network")
+        domain = self._key_domain(network, vals.get("external_id"), vals.get("handle"))
+        if not domain:
+            return self.browse()
+        existing = self.sudo().search(domain, limit=1)
+        partner_id = vals.get("partner_id")
+        if existing.partner_id and existing.partner_id.id != partner_id:
+            raise ValidationError(
+                self.env._(
+                    "%(identity)s is already linked to %(partner)s. "
+                    "Unlink it there first if it belongs to this contact.",
+                    identity=existing.display_name,
+                    partner=existing.partner_id.display_name,
+                )
+            )
+        return existing.sudo(False)
+
+    @api.model
+    def _key_domain(self, network, external_id, handle):
+        """Domain matching identities on ``network`` by external id or handle."""
+        keys = []
+        if external_id:
+            keys.append([("external_id", "=", external_id)])
+        if handle:
+            keys.append([("handle_normalized", "=", handles.normalize_handle(handle))])
+        if not keys:
+            return []
+        key_domain = keys[0] if len(keys) == 1 else ["|", *keys[0], *keys[1]]
+        return [("network", "=", network), *key_domain]
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_unlink_partner(self):
+        """Detach the identities from their contact, keeping them for re-linking."""
+        self.filtered("partner_id").write({"partner_id": False})
+        return True
+
+    def action_open_profile(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_url", "url": self.profile_url, "target": "new"}
+
+    # ------------------------------------------------------------------
+    # Chatter
+    # ------------------------------------------------------------------
+
+    def _log_on_partner(self, event):
+        """Log a link or unlink of each identity in its contact's chatter."""
+        methods = dict(self._fields["link_method"]._description_selection(self.env))
+        for identity in self:
+            if event == "linked":
+                body = Markup("<p>%s</p>") % self.env._(
+                    "Social identity %(identity)s linked by %(user)s (%(method)s).",
+                    identity=identity.display_name,
+                    user=self.env.user.name,
+                    method=methods.get(identity.link_method, "-"),
+                )
+                if identity.link_note:
+                    body += Markup("<p>%s</p>") % identity.link_note
+            else:
+                body = Markup("<p>%s</p>") % self.env._(
+                    "Social identity %(identity)s unlinked by %(user)s.",
+                    identity=identity.display_name,
+                    user=self.env.user.name,
+                )
+            identity.partner_id._message_log(body=body)

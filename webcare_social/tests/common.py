@@ -1,0 +1,44 @@
+from odoo.tests import TransactionCase, new_test_user
+
+from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
+
+
+class WebcareCase(TransactionCase):
+    """Users per group and a customer, shared by the webcare_social tests."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, **DISABLED_MAIL_CONTEXT))
+        cls.agent = new_test_user(
+            cls.env, login="wc_agent", groups="webcare_social.group_webcare_agent"
+        )
+        cls.manager = new_test_user(
+            cls.env, login="wc_manager", groups="webcare_social.group_webcare_manager"
+        )
+        cls.sales = new_test_user(cls.env, login="wc_sales", groups="base.group_user")
+        cls.portal = new_test_user(
+            cls.env, login="wc_portal", groups="base.group_portal"
+        )
+        cls.Identity = cls.env["webcare.identity"]
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "Wilma Tester",
+                "phone": "06-24681357",
+                "country_id": cls.env.ref("base.nl").id,
+            }
+        )
+        cls.other_customer = cls.env["res.partner"].create({"name": "Otto Other"})
+
+    def make_identity(self, handle, partner=None, network="x", **vals):
+        return self.Identity.create(
+            {
+                "network": network,
+                "handle": handle,
+                "partner_id": partner and partner.id,
+                **vals,
+            }
+        )
+
+    def chatter_texts(self, partner):
+        return [(m.body and str(m.body)) or "" for m in partner.message_ids]
