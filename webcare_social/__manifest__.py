@@ -17,8 +17,14 @@
     "data": [
         "security/webcare_social_security.xml",
         "security/ir.model.access.csv",
+        "data/helpdesk_ticket_channel_data.xml",
+        "data/ir_cron_data.xml",
         "views/webcare_identity_views.xml",
         "views/res_partner_views.xml",
+        "views/webcare_channel_views.xml",
+        "views/webcare_message_views.xml",
+        "views/helpdesk_ticket_views.xml",
+        "views/res_config_settings_views.xml",
         "views/webcare_social_menus.xml",
     ],
     "demo": [

@@ -207,6 +207,40 @@ class WebcareIdentity(models.Model):
         return [("network", "=", network), *key_domain]
 
     # ------------------------------------------------------------------
+    # Matching authors of imported posts
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _match_author(self, network, author):
+        """Return the identity of a post's author, refreshed or created.
+
+        ``author`` has ``external_id``, ``handle``, ``name``,
+        ``followers_count`` and ``verified``. A known external id wins (a
+        changed handle updates that identity); else a hand-entered handle
+        without id gets the id; else a new identity without contact is
+        made, so strangers never become contacts.
+        """
+        Identity = self.sudo()
+        identity = Identity.search(
+            [("network", "=", network), ("external_id", "=", author["external_id"])],
+            limit=1,
+        ) or Identity.search(
+            [
+                ("network", "=", network),
+                ("external_id", "=", False),
+                ("handle_normalized", "=", handles.normalize_handle(author["handle"])),
+            ],
+            limit=1,
+        )
+        refresh = {k: v for k, v in author.items() if v not in (None, "")}
+        if identity:
+            changed = {k: v for k, v in refresh.items() if identity[k] != v}
+            if changed:
+                identity.write(changed)
+            return identity.sudo(False)
+        return self.create({"network": network, **refresh})
+
+    # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
 

@@ -1,1 +1,3 @@
 from . import handles
+from . import render
+from . import tone

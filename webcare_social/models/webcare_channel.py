@@ -1,0 +1,309 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from ..exceptions import (
+    InvalidCursor,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRateLimited,
+)
+from ..services.base import get_provider_class
+
+_logger = logging.getLogger(__name__)
+
+SECRET = {"groups": "base.group_system", "copy": False}
+
+
+class WebcareChannel(models.Model):
+    """One connected social account, polled for mentions and DMs.
+
+    The channel holds the credentials, the sync position (cursors, rate
+    limit, last error) and the rules that decide what becomes a ticket.
+    ``action_fetch`` and the cron run ``_fetch``, which commits per page
+    (in the cron) and moves a cursor only after everything up to it is
+    stored.
+    """
+
+    _name = "webcare.channel"
+    _description = "Webcare channel"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "sequence, name, id"
+
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    provider = fields.Selection([("x", "X")], required=True, default="x")
+    api_base_url = fields.Char(
+        string="API base URL",
+        required=True,
+        default="https://api.x.com",
+        help="Root of the provider's API; a proxy or a local stand-in works too.",
+    )
+    x_bearer_token = fields.Char(string="Bearer token", **SECRET)
+    x_consumer_key = fields.Char(string="API key", **SECRET)
+    x_consumer_secret = fields.Char(string="API key secret", **SECRET)
+    x_access_token = fields.Char(string="Access token", **SECRET)
+    x_access_token_secret = fields.Char(string="Access token secret", **SECRET)
+    account_external_id = fields.Char(readonly=True, copy=False)
+    account_handle = fields.Char(readonly=True, copy=False)
+    team_id = fields.Many2one(
+        "helpdesk.ticket.team", string="Helpdesk team", help="Team of new tickets."
+    )
+    state = fields.Selection(
+        [("draft", "Not connected"), ("connected", "Connected"), ("error", "Error")],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+    )
+    last_fetch_at = fields.Datetime(readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    last_error_at = fields.Datetime(readonly=True, copy=False)
+    rate_limited_until = fields.Datetime(readonly=True, copy=False)
+    x_mentions_since_id = fields.Char(
+        string="Mentions cursor", readonly=True, copy=False
+    )
+    x_dm_last_id = fields.Char(string="DM cursor", readonly=True, copy=False)
+    include_keywords = fields.Char(
+        help="Comma-separated; when set, only posts containing one of them "
+        "become tickets (DMs always do)."
+    )
+    exclude_keywords = fields.Char(
+        help="Comma-separated; posts containing one of them are ignored."
+    )
+    followers_high = fields.Integer(
+        string="High reach from", default=10_000, help="Followers for high priority."
+    )
+    followers_very_high = fields.Integer(
+        string="Very high reach from",
+        default=100_000,
+        help="Followers for very high priority.",
+    )
+    webcare_message_ids = fields.One2many(
+        "webcare.message", "channel_id", string="Social messages"
+    )
+    imported_24h = fields.Integer(compute="_compute_counts_24h", string="Ticketed 24h")
+    ignored_24h = fields.Integer(compute="_compute_counts_24h", string="Ignored 24h")
+    failed_24h = fields.Integer(compute="_compute_counts_24h", string="Failed 24h")
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    def _compute_counts_24h(self):
+        since = fields.Datetime.now() - timedelta(hours=24)
+        groups = self.env["webcare.message"]._read_group(
+            [("channel_id", "in", self.ids), ("create_date", ">=", since)],
+            ["channel_id", "state"],
+            ["__count"],
+        )
+        counts = {(channel.id, state): count for channel, state, count in groups}
+        for channel in self:
+            channel.imported_24h = counts.get((channel.id, "ticketed"), 0)
+            channel.ignored_24h = counts.get((channel.id, "ignored"), 0)
+            channel.failed_24h = counts.get((channel.id, "failed"), 0)
+
+    # ------------------------------------------------------------------
+    # Provider access
+    # ------------------------------------------------------------------
+
+    def _get_service(self):
+        """Return the API client of this channel's provider."""
+        self.ensure_one()
+        return get_provider_class(self.provider)(
+            self.api_base_url, self.sudo()._credentials()
+        )
+
+    def _credentials(self):
+        return {
+            "bearer_token": self.x_bearer_token,
+            "consumer_key": self.x_consumer_key,
+            "consumer_secret": self.x_consumer_secret,
+            "access_token": self.x_access_token,
+            "access_token_secret": self.x_access_token_secret,
+        }
+
+    def _network(self):
+        """The ``webcare.identity`` network of this channel's authors."""
+        return self.provider
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_test_connection(self):
+        """Ask the provider who we are; fill the account and mark connected."""
+        for channel in self:
+            try:
+                me = channel._get_service().whoami()
+            except ProviderError as exc:
+                channel._record_error(exc, state="error")
+                return channel._notify(exc.message, "danger")
+            channel.write(
+                {
+                    "account_external_id": me.external_id,
+                    "account_handle": me.handle,
+                    "state": "connected",
+                    "last_error": False,
+                }
+            )
+        return self._notify(self.env._("Connected."), "success")
+
+    def action_fetch(self):
+        """Run one import for these channels now."""
+        for channel in self:
+            channel._fetch()
+        errors = self.filtered("last_error")
+        if errors:
+            return self._notify("\n".join(errors.mapped("last_error")), "warning")
+        return self._notify(self.env._("Import done."), "success")
+
+    def action_retry_failed(self):
+        """Process the failed messages of these channels again."""
+        failed = self.env["webcare.message"].search(
+            [("channel_id", "in", self.ids), ("state", "=", "failed")]
+        )
+        failed.action_retry()
+        return True
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "webcare_social.webcare_message_action"
+        )
+        action["domain"] = [("channel_id", "=", self.id)]
+        return action
+
+    def _notify(self, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "sticky": kind != "success"},
+        }
+
+    # ------------------------------------------------------------------
+    # Import run
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_fetch(self):
+        """Cron: import every connected channel, each in its own transactions."""
+        channels = self.search([("state", "=", "connected")])
+        for channel in channels:
+            channel._fetch()
+            channel._commit(processed=1)
+
+    def _fetch(self):
+        """Import new mentions and DMs of this channel; record how it went.
+
+        A channel being imported by another transaction is skipped, so two
+        runs never work on the same channel at once.
+        """
+        self.ensure_one()
+        if not self.try_lock_for_update() or self._rate_limited():
+            return
+        service = self._get_service()
+        try:
+            self._fetch_stream(service, "mentions")
+            self._fetch_stream(service, "dms")
+        except ProviderRateLimited as exc:
+            self._record_rate_limit(exc)
+        except ProviderAuthError as exc:
+            self._record_error(exc, state="error")
+            self._warn_admin(exc)
+        except ProviderError as exc:
+            self._record_error(exc)
+        else:
+            self.write({"last_fetch_at": fields.Datetime.now(), "last_error": False})
+        self._commit()
+
+    def _rate_limited(self):
+        return bool(self.rate_limited_until) and (
+            self.rate_limited_until > fields.Datetime.now()
+        )
+
+    def _fetch_stream(self, service, stream):
+        """Page through one stream and move its cursor once all is stored."""
+        cursor_field = {"mentions": "x_mentions_since_id", "dms": "x_dm_last_id"}[
+            stream
+        ]
+        try:
+            newest = self._fetch_pages(service, stream, self[cursor_field] or None)
+        except InvalidCursor:
+            _logger.info("Channel %s: %s cursor refused, full resync", self.id, stream)
+            newest = self._fetch_pages(service, stream, None)
+        if newest:
+            self[cursor_field] = newest
+            self._commit()
+
+    def _fetch_pages(self, service, stream, cursor):
+        """Import every page newer than ``cursor``; return the newest id seen."""
+        Message = self.env["webcare.message"]
+        newest, token = None, None
+        while True:
+            page = self._fetch_page(service, stream, cursor, token)
+            newest = newest or page.newest_id
+            Message._ingest_page(self, page)
+            self._commit()
+            token = page.next_token
+            if not token or (stream == "dms" and _reached(page, cursor)):
+                return newest
+
+    def _fetch_page(self, service, stream, cursor, token):
+        account = self.account_external_id
+        if stream == "mentions":
+            return service.fetch_mentions(
+                account, since_id=cursor, pagination_token=token
+            )
+        return service.fetch_dms(account, pagination_token=token)
+
+    def _commit(self, processed=0):
+        """Commit progress when running as the cron; tests and buttons don't."""
+        if self.env.context.get("ir_cron_progress_id"):
+            self.env["ir.cron"]._commit_progress(processed)
+
+    # ------------------------------------------------------------------
+    # Sync state
+    # ------------------------------------------------------------------
+
+    def _record_rate_limit(self, exc):
+        until = exc.retry_at or fields.Datetime.now() + timedelta(minutes=15)
+        self.write(
+            {
+                "rate_limited_until": until,
+                "last_error": self.env._(
+                    "Rate limit reached; next import after %(when)s (UTC).", when=until
+                ),
+                "last_error_at": fields.Datetime.now(),
+            }
+        )
+
+    def _record_error(self, exc, state=None):
+        _logger.warning("Channel %s (%s): %s", self.id, self.name, exc.message)
+        vals = {"last_error": exc.message, "last_error_at": fields.Datetime.now()}
+        if state:
+            vals["state"] = state
+        self.write(vals)
+
+    def _warn_admin(self, exc):
+        """Leave the administrator a to-do on the channel to reconnect it."""
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Reconnect %(channel)s", channel=self.name),
+            note=exc.message,
+            user_id=(admin or self.env.user).id,
+        )
+
+
+def _reached(page, cursor):
+    """Tell whether a newest-first DM page reached the last imported event."""
+    if not cursor:
+        return False
+    ids = [int(p.external_id) for p in page.posts if p.external_id.isdigit()]
+    return bool(ids) and min(ids) <= int(cursor)

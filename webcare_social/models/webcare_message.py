@@ -1,0 +1,327 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from ..tools import render, tone
+
+_logger = logging.getLogger(__name__)
+
+IGNORE_REASONS = [
+    ("repost", "Repost / retweet"),
+    ("own_post", "Posted by our own account"),
+    ("excluded_keyword", "Contains an excluded keyword"),
+    ("no_included_keyword", "Contains none of the required keywords"),
+]
+
+
+class WebcareMessage(models.Model):
+    """One post or direct message, inbound or outbound, as received.
+
+    Every item a provider returns is stored here (``payload`` keeps its raw
+    JSON) before it is processed, so nothing is lost: processing then
+    matches the author to an identity, filters noise and threads the
+    message into a helpdesk ticket, or marks it ``failed`` with the error.
+    """
+
+    _name = "webcare.message"
+    _description = "Social message"
+    _order = "posted_at desc, id desc"
+    _rec_name = "external_id"
+
+    channel_id = fields.Many2one(
+        "webcare.channel", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="channel_id.company_id", store=True)
+    external_id = fields.Char(string="ID on the network", index=True)
+    kind = fields.Selection(
+        [("mention", "Mention"), ("reply", "Reply"), ("dm", "Direct message")]
+    )
+    direction = fields.Selection(
+        [("inbound", "Inbound"), ("outbound", "Outbound")], default="inbound"
+    )
+    identity_id = fields.Many2one("webcare.identity", string="Author", index=True)
+    partner_id = fields.Many2one("res.partner", string="Contact", index=True)
+    author_external_id = fields.Char()
+    author_handle = fields.Char()
+    author_name = fields.Char()
+    author_followers = fields.Integer()
+    author_verified = fields.Boolean()
+    body = fields.Text()
+    lang = fields.Char(string="Language")
+    posted_at = fields.Datetime()
+    conversation_ref = fields.Char(index=True)
+    parent_ref = fields.Char()
+    url = fields.Char(string="URL")
+    is_repost = fields.Boolean()
+    ticket_id = fields.Many2one("helpdesk.ticket", index=True, ondelete="set null")
+    state = fields.Selection(
+        [
+            ("new", "New"),
+            ("ticketed", "Ticketed"),
+            ("ignored", "Ignored"),
+            ("failed", "Failed"),
+        ],
+        default="new",
+        required=True,
+        index=True,
+    )
+    ignore_reason = fields.Selection(IGNORE_REASONS)
+    error = fields.Text()
+    payload = fields.Text(help="The item exactly as received (JSON).")
+
+    _channel_external_id_uniq = models.Constraint(
+        "UNIQUE(channel_id, external_id)",
+        "This message was already imported for this channel.",
+    )
+
+    # ------------------------------------------------------------------
+    # Storing what a provider sent
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ingest_page(self, channel, page):
+        """Store a provider ``Page`` for ``channel`` and process its new items."""
+        stored = self._store_posts(channel, page.posts)
+        self._store_errors(channel, page.errors)
+        stored._process()
+        return stored
+
+    @api.model
+    def _store_posts(self, channel, posts):
+        """Create one message per post not stored yet; return the created ones."""
+        known = set(
+            self.search(
+                [
+                    ("channel_id", "=", channel.id),
+                    ("external_id", "in", [p.external_id for p in posts]),
+                ]
+            ).mapped("external_id")
+        )
+        fresh = {p.external_id: p for p in posts if p.external_id not in known}
+        return self.create([self._prepare_vals(channel, p) for p in fresh.values()])
+
+    @api.model
+    def _store_errors(self, channel, item_errors):
+        """Keep each unreadable item as a ``failed`` message with its payload."""
+        known = set(
+            self.search(
+                [
+                    ("channel_id", "=", channel.id),
+                    ("external_id", "in", [e.external_id for e in item_errors]),
+                ]
+            ).mapped("external_id")
+        )
+        return self.create(
+            [
+                {
+                    "channel_id": channel.id,
+                    "external_id": e.external_id,
+                    "state": "failed",
+                    "error": e.error,
+                    "payload": e.raw,
+                }
+                for e in item_errors
+                if not e.external_id or e.external_id not in known
+            ]
+        )
+
+    @api.model
+    def _prepare_vals(self, channel, post):
+        """Map a ``SocialPost`` to message values (no lookups, no side effects)."""
+        author = post.author
+        return {
+            "channel_id": channel.id,
+            "external_id": post.external_id,
+            "kind": post.kind,
+            "direction": post.direction,
+            "author_external_id": author.external_id,
+            "author_handle": author.handle,
+            "author_name": author.name,
+            "author_followers": author.followers_count,
+            "author_verified": author.verified,
+            "body": post.body,
+            "lang": post.lang,
+            "posted_at": post.posted_at,
+            "conversation_ref": post.conversation_ref,
+            "parent_ref": post.parent_ref,
+            "url": post.url,
+            "is_repost": post.is_repost,
+            "payload": post.raw,
+        }
+
+    # ------------------------------------------------------------------
+    # Processing
+    # ------------------------------------------------------------------
+
+    def _process(self):
+        """Process each message on its own; one failure does not stop the rest."""
+        for message in self:
+            try:
+                with self.env.cr.savepoint():
+                    message._process_one()
+            except Exception as exc:  # noqa: BLE001 - kept on the message instead
+                _logger.info("Message %s failed: %s", message.id, exc)
+                message.write({"state": "failed", "error": str(exc) or repr(exc)})
+
+    def _process_one(self):
+        self.ensure_one()
+        identity = self.env["webcare.identity"]._match_author(
+            self.channel_id._network(), self._author_values()
+        )
+        self.write({"identity_id": identity.id, "partner_id": identity.partner_id.id})
+        reason = self._ignore_reason()
+        if reason:
+            self.write({"state": "ignored", "ignore_reason": reason, "error": False})
+            return
+        ticket = self._thread_ticket()
+        if ticket:
+            self._append_to(ticket)
+        else:
+            ticket = self.env["helpdesk.ticket"].create(self._prepare_ticket_vals())
+        self.write({"state": "ticketed", "ticket_id": ticket.id, "error": False})
+
+    def _author_values(self):
+        return {
+            "external_id": self.author_external_id,
+            "handle": self.author_handle,
+            "name": self.author_name,
+            "followers_count": self.author_followers,
+            "verified": self.author_verified,
+        }
+
+    def _ignore_reason(self):
+        """Return why this message must not become a ticket, or False."""
+        channel = self.channel_id
+        if self.is_repost:
+            return "repost"
+        if self.direction == "outbound" or (
+            self.author_external_id
+            and self.author_external_id == channel.account_external_id
+        ):
+            return "own_post"
+        text = (self.body or "").lower()
+        if any(word in text for word in _keywords(channel.exclude_keywords)):
+            return "excluded_keyword"
+        included = _keywords(channel.include_keywords)
+        if included and self.kind != "dm" and not any(w in text for w in included):
+            return "no_included_keyword"
+        return False
+
+    # ------------------------------------------------------------------
+    # Threading
+    # ------------------------------------------------------------------
+
+    def _thread_ticket(self):
+        """Return the ticket this message continues, reopened if need be."""
+        earlier = self.search(
+            [
+                ("channel_id", "=", self.channel_id.id),
+                ("conversation_ref", "=", self.conversation_ref),
+                ("ticket_id", "!=", False),
+                ("id", "!=", self.id),
+            ],
+            limit=1,
+        )
+        ticket = earlier.ticket_id
+        if not ticket or not ticket.closed:
+            return ticket
+        if self._reopen_window_open(ticket):
+            ticket._webcare_reopen()
+            return ticket
+        return self.env["helpdesk.ticket"]
+
+    def _reopen_window_open(self, ticket):
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("webcare_social.reopen_days", 7)
+        )
+        closed = ticket.closed_date or ticket.write_date
+        return closed >= fields.Datetime.now() - timedelta(days=days)
+
+    def _append_to(self, ticket):
+        ticket.message_post(
+            body=self._render(),
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+            author_id=self.partner_id.id or False,
+            email_from=f"@{self.author_handle}" if not self.partner_id else False,
+        )
+
+    # ------------------------------------------------------------------
+    # Ticket
+    # ------------------------------------------------------------------
+
+    def _prepare_ticket_vals(self):
+        channel = self.channel_id
+        text = " ".join((self.body or "").split())
+        return {
+            "name": f"@{self.author_handle}: {text}"[:80],
+            "description": self._render(),
+            "partner_id": self.partner_id.id,
+            "partner_name": self.partner_id.name or self.author_name,
+            "channel_id": self.env.ref(
+                "webcare_social.helpdesk_ticket_channel_social"
+            ).id,
+            "team_id": channel.team_id.id,
+            "user_id": False,
+            "company_id": channel.company_id.id,
+            "priority": self._priority(),
+            "webcare_channel_id": channel.id,
+            "webcare_identity_id": self.identity_id.id,
+        }
+
+    def _priority(self):
+        channel = self.channel_id
+        return tone.priority_for(
+            self.author_followers,
+            tone.is_negative(self.body),
+            high=channel.followers_high,
+            very_high=channel.followers_very_high,
+        )
+
+    def _render(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        providers = dict(
+            self.channel_id._fields["provider"]._description_selection(self.env)
+        )
+        return render.render_post(
+            self.body,
+            handle=self.author_handle,
+            name=self.author_name,
+            network=providers.get(self.channel_id.provider, ""),
+            url=self.url,
+            followers=self.author_followers,
+            kind=kinds.get(self.kind),
+        )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_retry(self):
+        """Process failed messages again, re-reading their payload if needed."""
+        for message in self.filtered(lambda m: m.state == "failed"):
+            if not message.author_handle and not message._reparse():
+                continue
+            message.state = "new"
+            message._process()
+        return True
+
+    def _reparse(self):
+        """Fill the fields of an unreadable item from its payload; tell if it worked."""
+        service = self.channel_id._get_service()
+        try:
+            post = service.parse_item(self.payload, self.channel_id.account_external_id)
+        except Exception as exc:  # noqa: BLE001 - the item stays failed, with why
+            self.error = str(exc) or repr(exc)
+            return False
+        vals = self._prepare_vals(self.channel_id, post)
+        vals.pop("payload")
+        self.write(vals)
+        return True
+
+
+def _keywords(text):
+    return [w.strip().lower() for w in (text or "").split(",") if w.strip()]

@@ -1,0 +1,3 @@
+"""Provider API clients: plain Python services, no Odoo imports."""
+
+from . import base, dto, x_client  # x_client registers itself

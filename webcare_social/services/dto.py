@@ -1,0 +1,66 @@
+"""Immutable values that carry provider payloads towards the ORM.
+
+Datetimes are naive UTC (what Odoo stores). Every object keeps the JSON text
+it was built from in ``raw`` so the ingestion log can show what was received.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+KINDS = ("mention", "reply", "dm")
+DIRECTIONS = ("inbound", "outbound")
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A social account that wrote a post or message."""
+
+    external_id: str
+    handle: str
+    name: str
+    followers_count: int = 0
+    verified: bool = False
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SocialPost:
+    """One public post or direct message, normalised across providers.
+
+    ``kind`` is one of ``KINDS``, ``direction`` one of ``DIRECTIONS``.
+    ``conversation_ref`` groups a thread or DM conversation; ``parent_ref``
+    is the post this one answers, if any.
+    """
+
+    external_id: str
+    kind: str
+    direction: str
+    author: Author
+    body: str
+    lang: str | None
+    posted_at: datetime
+    conversation_ref: str
+    parent_ref: str | None
+    url: str | None
+    is_repost: bool
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemError:
+    """An item of a page that could not be parsed; the others still were."""
+
+    external_id: str | None
+    error: str
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of results: parsed posts, unreadable items and cursors."""
+
+    posts: tuple[SocialPost, ...]
+    errors: tuple[ItemError, ...]
+    newest_id: str | None
+    next_token: str | None
+    raw: str

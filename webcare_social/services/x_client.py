@@ -1,0 +1,564 @@
+"""Client for the X (Twitter) API v2, built on ``tweepy.Client``.
+
+tweepy hard-codes the host ``https://api.twitter.com`` and sends requests
+without a timeout. This client gives tweepy a session that rebases every URL
+onto ``base_url`` (the real API, or a local stand-in in tests) and an adapter
+that always applies ``timeout``. The URL is rewritten while the request is
+being prepared, before OAuth 1.0a signs it (the signature covers the host)
+and before ``Session.send`` runs (Odoo's test guard inspects the URL there).
+
+Responses are read as text so each ``Page`` keeps the body exactly as
+received; items are parsed one by one so a bad item only becomes an
+``ItemError``. X sends tweet text with ``&``, ``<`` and ``>`` as HTML
+entities; ``SocialPost.body`` holds the plain text (escape it to display).
+"""
+
+import html
+import json
+import logging
+import re
+from datetime import datetime, timezone
+
+import requests
+import tweepy
+from requests.adapters import HTTPAdapter
+
+from ..exceptions import (
+    InvalidCursor,
+    PayloadError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderUnavailable,
+)
+from .base import SocialProviderBase, register_provider
+from .dto import Author, ItemError, Page, SocialPost
+
+_logger = logging.getLogger(__name__)
+
+TWEEPY_HOST = "https://api.twitter.com"
+USER_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+USER_FIELDS = ["username", "name", "public_metrics", "verified"]
+TWEET_FIELDS = [
+    "created_at",
+    "lang",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "author_id",
+    "public_metrics",
+    "entities",
+]
+MENTION_EXPANSIONS = [
+    "author_id",
+    "referenced_tweets.id",
+    "referenced_tweets.id.author_id",
+]
+DM_EVENT_FIELDS = [
+    "id",
+    "text",
+    "event_type",
+    "dm_conversation_id",
+    "created_at",
+    "sender_id",
+    "participant_ids",
+    "referenced_tweets",
+]
+DM_EXPANSIONS = ["sender_id", "participant_ids"]
+PAGE_SIZE = 100
+
+# X language codes that name no language (undetermined, hashtags only, ...).
+_NO_LANGUAGE = {"und", "zxx", "qam", "qct", "qht", "qme", "qst"}
+# 403 answers about the content of a write, not about the credentials.
+_CONTENT_REFUSALS = ("duplicate content", "deleted or not visible")
+_CURSOR_WORDS = ("since_id", "pagination_token", "pagination token", "next_token")
+
+
+class _RedactSecrets(logging.Filter):
+    """Mask bearer tokens in tweepy's debug log (it logs request headers)."""
+
+    _secret = re.compile(r"(Bearer\s+)[^'\"\s,}]+")
+
+    def filter(self, record):
+        """Rewrite the message in place; never drop the record."""
+        if isinstance(record.msg, str):
+            record.msg = self._secret.sub(r"\1***", record.msg)
+        return True
+
+
+_REDACT = _RedactSecrets()
+logging.getLogger("tweepy.client").addFilter(_REDACT)
+
+
+class _RebasedSession(requests.Session):
+    """A session that sends tweepy's hard-coded API host to ``base_url``."""
+
+    def __init__(self, base_url):
+        super().__init__()
+        self.base_url = base_url
+
+    def prepare_request(self, request):
+        """Rewrite the URL before authentication signs the request."""
+        if request.url.startswith(TWEEPY_HOST):
+            request.url = self.base_url + request.url[len(TWEEPY_HOST) :]
+        return super().prepare_request(request)
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """An HTTP adapter that always applies its own timeout (seconds)."""
+
+    def __init__(self, timeout, **kwargs):
+        self.timeout = timeout
+        super().__init__(**kwargs)
+
+    def send(self, request, **kwargs):
+        """Send ``request`` with the adapter's timeout, whatever was asked."""
+        kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+@register_provider
+class XClient(SocialProviderBase):
+    """X API v2 client; OAuth 1.0a user context when all user keys are set.
+
+    Credentials: ``bearer_token``, ``consumer_key``, ``consumer_secret``,
+    ``access_token``, ``access_token_secret``. Without the four user keys
+    the bearer token is used (the real API needs user context for DMs and
+    ``/2/users/me``).
+    """
+
+    provider = "x"
+    default_base_url = "https://api.x.com"
+
+    def __init__(self, base_url=None, credentials=None, timeout=15.0):
+        super().__init__(base_url, credentials, timeout)
+        self._user_auth = all(self._credentials.get(key) for key in USER_KEYS)
+        self._client = self._build_client()
+
+    @property
+    def auth_mode(self):
+        """``"oauth1"`` (user context) or ``"bearer"``."""
+        return "oauth1" if self._user_auth else "bearer"
+
+    def _build_client(self):
+        """Return a ``tweepy.Client`` whose session targets ``base_url``."""
+        keys = ("bearer_token", *USER_KEYS)
+        client = tweepy.Client(
+            **{key: self._credentials.get(key) for key in keys},
+            return_type=requests.Response,
+        )
+        session = _RebasedSession(self.base_url)
+        adapter = _TimeoutAdapter(self.timeout)
+        session.mount(self.base_url + "/", adapter)
+        session.mount(TWEEPY_HOST + "/", adapter)
+        client.session.close()
+        client.session = session
+        return client
+
+    def whoami(self):
+        """Return the connected account (``GET /2/users/me``)."""
+        body, _text = self._call("get_me", user_fields=USER_FIELDS)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise PayloadError("X did not return the connected account.")
+        try:
+            return parse_author(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PayloadError(f"Unreadable account: {_describe(exc)}") from exc
+
+    def fetch_mentions(self, account_id, since_id=None, pagination_token=None):
+        """Return one page of mentions of ``account_id``, newest first."""
+        _body, text = self._call(
+            "get_users_mentions",
+            str(account_id),
+            max_results=PAGE_SIZE,
+            since_id=since_id,
+            pagination_token=pagination_token,
+            tweet_fields=TWEET_FIELDS,
+            expansions=MENTION_EXPANSIONS,
+            user_fields=USER_FIELDS,
+        )
+        return parse_mentions_page(text, account_id)
+
+    def fetch_dms(self, account_id, pagination_token=None):
+        """Return one page of the account's DM events, newest first."""
+        _body, text = self._call(
+            "get_direct_message_events",
+            dm_event_fields=DM_EVENT_FIELDS,
+            event_types="MessageCreate",
+            expansions=DM_EXPANSIONS,
+            user_fields=USER_FIELDS,
+            max_results=PAGE_SIZE,
+            pagination_token=pagination_token,
+        )
+        return parse_dm_page(text, account_id)
+
+    def parse_item(self, raw, account_id):
+        """Return the ``SocialPost`` of one stored item (``SocialPost.raw``)."""
+        return parse_item(raw, account_id)
+
+    def post_reply(self, text, in_reply_to_id):
+        """Publish ``text`` in reply to tweet ``in_reply_to_id``; return its id."""
+        body, _text = self._call(
+            "create_tweet", text=text, in_reply_to_tweet_id=str(in_reply_to_id)
+        )
+        return _created_id(body, "id")
+
+    def send_dm(self, recipient_id, text):
+        """Send ``text`` to user ``recipient_id``; return the DM event id."""
+        body, _text = self._call(
+            "create_direct_message", participant_id=str(recipient_id), text=text
+        )
+        return _created_id(body, "dm_event_id")
+
+    def _call(self, method, *args, **params):
+        """Run a tweepy call; return ``(body dict, body text)``.
+
+        Every tweepy or transport failure becomes a ``ProviderError``.
+        """
+        if not (self._user_auth or self._credentials.get("bearer_token")):
+            raise ProviderAuthError("No X credentials are configured.")
+        try:
+            response = getattr(self._client, method)(
+                *args, user_auth=self._user_auth, **params
+            )
+        except tweepy.HTTPException as exc:
+            raise _http_error(exc.response) from exc
+        except requests.RequestException as exc:
+            raise _transport_error(exc) from exc
+        except tweepy.TweepyException as exc:
+            raise ProviderError(f"X call failed: {exc}") from exc
+        text = _body_text(response)
+        return load_body(text, response.status_code), text
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+def _http_error(response):
+    """Return the ``ProviderError`` that matches an HTTP error response."""
+    status = response.status_code
+    title, detail = _problem(response)
+    summary = f"{status} {title}: {detail}" if detail else f"{status} {title}"
+    if status == 429:
+        retry_at = _reset_time(response.headers.get("x-rate-limit-reset"))
+        return ProviderRateLimited(f"X rate limit ({summary})", retry_at=retry_at)
+    if status == 401 or (status == 403 and not _is_content_refusal(detail)):
+        message = f"X rejected the credentials ({summary})"
+        return ProviderAuthError(message, status_code=status)
+    if status >= 500:
+        return ProviderUnavailable(f"X is unavailable ({summary})", status_code=status)
+    if status == 400 and any(word in detail.lower() for word in _CURSOR_WORDS):
+        return InvalidCursor(
+            f"X rejected the sync position ({summary})", status_code=400
+        )
+    return ProviderError(f"X API error ({summary})", status_code=status)
+
+
+def _problem(response):
+    """Return ``(title, detail)`` from an X problem document, if readable."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or "Error", _body_text(response)[:200].strip()
+    if not isinstance(body, dict):
+        return response.reason or "Error", ""
+    messages = [
+        err.get("message") or err.get("detail") or ""
+        for err in body.get("errors") or []
+        if isinstance(err, dict)
+    ]
+    detail = "; ".join(m for m in [body.get("detail"), *messages] if m)
+    return body.get("title") or response.reason or "Error", detail
+
+
+def _is_content_refusal(detail):
+    """Tell whether a 403 refuses the content of a write, not the credentials."""
+    detail = detail.lower()
+    return any(phrase in detail for phrase in _CONTENT_REFUSALS)
+
+
+def _reset_time(value):
+    """Return the naive UTC datetime of an epoch ``x-rate-limit-reset``."""
+    try:
+        moment = datetime.fromtimestamp(int(value), timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    return moment.replace(tzinfo=None)
+
+
+def _transport_error(exc):
+    """Return the ``ProviderError`` for a requests transport failure."""
+    name = type(exc).__name__
+    unavailable = (
+        requests.Timeout,
+        requests.ConnectionError,
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+    )
+    if isinstance(exc, unavailable):
+        return ProviderUnavailable(f"X could not be reached ({name}).")
+    return ProviderError(f"X request failed ({name}).")
+
+
+# --------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------
+
+
+def _body_text(response):
+    """Return the body as text (JSON is UTF-8, whatever the headers say)."""
+    return (response.content or b"").decode("utf-8", errors="replace")
+
+
+def load_body(text, status=200):
+    """Return the JSON object in ``text``; raise ``PayloadError`` otherwise."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise PayloadError(
+            f"X sent a response that is not JSON (HTTP {status}).",
+            status_code=status,
+        ) from None
+    if not isinstance(body, dict):
+        raise PayloadError("X sent JSON that is not an object.", status_code=status)
+    return body
+
+
+def parse_author(user):
+    """Return the ``Author`` for an X user object."""
+    metrics = user.get("public_metrics") or {}
+    return Author(
+        external_id=_required_text(user, "id"),
+        handle=_required_text(user, "username"),
+        name=user.get("name") or user["username"],
+        followers_count=int(metrics.get("followers_count") or 0),
+        verified=bool(user.get("verified")),
+        raw=_dumps(user),
+    )
+
+
+def parse_time(value):
+    """Return a naive UTC datetime for an ISO 8601 ``created_at``."""
+    if not isinstance(value, str):
+        raise ValueError(f"created_at is not a timestamp: {value!r}")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def parse_mentions_page(text, account_id):
+    """Return the ``Page`` for a ``/2/users/:id/mentions`` response body."""
+    body = _page_body(text)
+    includes = body.get("includes") or {}
+    users = _index(includes.get("users"))
+    tweets = _index(includes.get("tweets"))
+
+    def build(item):
+        return _mention_post(item, users, tweets, str(account_id))
+
+    return _page(body, text, build)
+
+
+def parse_dm_page(text, account_id):
+    """Return the ``Page`` for a ``/2/dm_events`` response body.
+
+    Events other than ``MessageCreate`` are skipped. X gives no ``newest_id``
+    for DMs, so the highest event id of the page is used.
+    """
+    body = _page_body(text)
+    users = _index((body.get("includes") or {}).get("users"))
+
+    def build(item):
+        return _dm_post(item, users, str(account_id))
+
+    return _page(body, text, build)
+
+
+def parse_item(raw, account_id):
+    """Return the ``SocialPost`` of a stored item, as kept in ``SocialPost.raw``.
+
+    Raises ``PayloadError`` when it still cannot be read.
+    """
+    stored = load_body(raw)
+    item = stored.get("data", stored)
+    if not isinstance(item, dict):
+        raise PayloadError("The stored item is not a JSON object.")
+    is_dm = "dm_conversation_id" in item or "event_type" in item
+    parse = parse_dm_page if is_dm else parse_mentions_page
+    page = parse(_dumps({**stored, "data": [item]}), account_id)
+    if page.errors:
+        raise PayloadError(page.errors[0].error)
+    if not page.posts:
+        raise PayloadError("The stored item is not a message.")
+    return page.posts[0]
+
+
+def _page_body(text):
+    """Return the body of a list response; raise when it is no list at all."""
+    body = load_body(text)
+    if "data" not in body and body.get("errors") and not body.get("meta"):
+        _title, detail = _problem_of(body)
+        raise ProviderError(f"X API error: {detail}")
+    if not isinstance(body.get("data", []), list):
+        raise PayloadError("X sent a page whose data is not a list.")
+    return body
+
+
+def _problem_of(body):
+    """Return ``(title, detail)`` of an errors-only 200 body."""
+    errors = [e for e in body["errors"] if isinstance(e, dict)]
+    details = [e.get("detail") or e.get("message") or "" for e in errors]
+    return body.get("title") or "Error", "; ".join(d for d in details if d)
+
+
+def _page(body, text, build):
+    """Build every item of ``body["data"]`` into a ``Page``."""
+    posts, errors = [], []
+    for item in body.get("data") or []:
+        try:
+            post = build(item)
+        except (KeyError, TypeError, ValueError, AttributeError, PayloadError) as exc:
+            errors.append(ItemError(_item_id(item), _describe(exc), _dumps(item)))
+            continue
+        if post is not None:
+            posts.append(post)
+    meta = body.get("meta") or {}
+    newest = meta.get("newest_id") or _highest_id(body.get("data") or [])
+    return Page(tuple(posts), tuple(errors), newest, meta.get("next_token"), text)
+
+
+def _mention_post(item, users, tweets, account_id):
+    """Return the ``SocialPost`` for one tweet of the mentions timeline."""
+    tweet_id = _required_text(item, "id")
+    text = _required_text(item, "text", allow_empty=True)
+    author = _author(item.get("author_id"), users)
+    refs = _references(item)
+    parent = refs.get("replied_to")
+    used = [tweets[ref] for ref in refs.values() if ref in tweets]
+    return SocialPost(
+        external_id=tweet_id,
+        kind="reply" if parent else "mention",
+        direction=_direction(author, account_id),
+        author=author,
+        body=html.unescape(text),
+        lang=_language(item.get("lang")),
+        posted_at=parse_time(item["created_at"]),
+        conversation_ref=str(item.get("conversation_id") or tweet_id),
+        parent_ref=parent,
+        url=f"https://x.com/{author.handle}/status/{tweet_id}",
+        is_repost="retweeted" in refs or text.startswith("RT @"),
+        raw=_item_raw(item, author, used),
+    )
+
+
+def _dm_post(item, users, account_id):
+    """Return the ``SocialPost`` for a DM event, or None if not a message."""
+    if item.get("event_type", "MessageCreate") != "MessageCreate":
+        return None
+    author = _author(item.get("sender_id"), users)
+    return SocialPost(
+        external_id=_required_text(item, "id"),
+        kind="dm",
+        direction=_direction(author, account_id),
+        author=author,
+        body=_required_text(item, "text", allow_empty=True),
+        lang=None,
+        posted_at=parse_time(item["created_at"]),
+        conversation_ref=_required_text(item, "dm_conversation_id"),
+        parent_ref=None,
+        url=None,
+        is_repost=False,
+        raw=_item_raw(item, author, []),
+    )
+
+
+def _author(user_id, users):
+    """Return the expanded author ``user_id``; raise if it was not included."""
+    if not user_id:
+        raise PayloadError("The item names no author.")
+    user = users.get(str(user_id))
+    if user is None:
+        raise PayloadError(f"Author {user_id} is missing from the includes.")
+    return parse_author(user)
+
+
+def _direction(author, account_id):
+    """Outbound when the account itself wrote the item."""
+    return "outbound" if author.external_id == account_id else "inbound"
+
+
+def _references(item):
+    """Return ``{type: tweet id}`` of a tweet's ``referenced_tweets``."""
+    return {ref["type"]: str(ref["id"]) for ref in item.get("referenced_tweets") or []}
+
+
+def _language(code):
+    """Return the BCP 47 language of a post, or None when X names none."""
+    return None if not code or code in _NO_LANGUAGE else code
+
+
+def _index(objects):
+    """Return ``{id: object}`` for a list of included objects."""
+    return {
+        str(obj["id"]): obj
+        for obj in objects or []
+        if isinstance(obj, dict) and "id" in obj
+    }
+
+
+def _required_text(obj, key, allow_empty=False):
+    """Return ``obj[key]`` as text; raise ``ValueError`` when unusable."""
+    value = obj[key]
+    if not isinstance(value, (str, int)) or (value == "" and not allow_empty):
+        raise ValueError(f"field {key!r} is not usable: {value!r}")
+    return str(value)
+
+
+def _highest_id(items):
+    """Return the highest numeric id of ``items`` as text, or None."""
+    ids = [
+        int(item["id"])
+        for item in items
+        if isinstance(item, dict) and str(item.get("id", "")).isdigit()
+    ]
+    return str(max(ids)) if ids else None
+
+
+def _created_id(body, key):
+    """Return ``body["data"][key]`` of a write response."""
+    value = (body.get("data") or {}).get(key)
+    if not value:
+        raise PayloadError(f"X did not return the new {key}.")
+    return str(value)
+
+
+def _item_id(item):
+    """Return the id of a raw item, if it has one."""
+    value = item.get("id") if isinstance(item, dict) else None
+    return str(value) if value not in (None, "") else None
+
+
+def _describe(exc):
+    """Return a short readable reason for a parsing failure."""
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    if isinstance(exc, PayloadError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _item_raw(item, author, referenced):
+    """Return the JSON text of an item with the expanded objects it used."""
+    includes = {"users": [json.loads(author.raw)]}
+    if referenced:
+        includes["tweets"] = referenced
+    return _dumps({"data": item, "includes": includes})
+
+
+def _dumps(value):
+    """Return compact, non-ASCII-preserving JSON text."""
+    return json.dumps(value, ensure_ascii=False)

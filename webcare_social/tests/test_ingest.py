@@ -1,0 +1,311 @@
+from datetime import timedelta, timezone
+
+from psycopg2 import IntegrityError
+
+from odoo import fields
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common_x import ACCOUNT_ID, ANNA_ID, STRANGER_ID, XChannelCase
+
+CHANNEL_LOGGER = "odoo.addons.webcare_social.models.webcare_channel"
+
+
+@tagged("post_install", "-at_install")
+class TestIngestMentions(XChannelCase):
+    def test_connection_fills_account(self):
+        self.channel.write({"account_external_id": False, "state": "draft"})
+        self.channel.action_test_connection()
+        self.assertEqual(self.channel.state, "connected")
+        self.assertEqual(self.channel.account_external_id, ACCOUNT_ID)
+        self.assertEqual(self.channel.account_handle, "PolderAir")
+
+    def test_mention_of_known_customer_becomes_ticket(self):
+        tweet = self.mention(ANNA_ID, "mijn koffer is kwijt na KL1234", lang="nl")
+        message = self.fetch()
+        self.assertEqual(message.state, "ticketed")
+        self.assertEqual(message.kind, "mention")
+        self.assertEqual(message.lang, "nl")
+        self.assertEqual(message.identity_id, self.anna_identity)
+        self.assertEqual(message.url, f"https://x.com/AnnaDV/status/{tweet['id']}")
+        self.assertIn(tweet["id"], message.payload)
+        ticket = message.ticket_id
+        self.assertEqual(ticket.partner_id, self.anna)
+        self.assertEqual(ticket.team_id, self.team)
+        self.assertEqual(
+            ticket.channel_id,
+            self.env.ref("webcare_social.helpdesk_ticket_channel_social"),
+        )
+        self.assertEqual(ticket.webcare_channel_id, self.channel)
+        self.assertEqual(ticket.webcare_identity_id, self.anna_identity)
+        self.assertIn("mijn koffer is kwijt", str(ticket.description))
+        self.assertEqual(self.anna_identity.followers_count, 812)
+
+    def test_ticket_text_is_escaped_and_links_clickable(self):
+        self.mention(STRANGER_ID, "<b>bold</b> & see https://example.com/claim?id=1")
+        ticket = self.fetch().ticket_id
+        html = str(ticket.description)
+        self.assertNotIn("<b>bold</b>", html)
+        self.assertIn("&lt;b&gt;bold&lt;/b&gt;", html)
+        self.assertIn('href="https://example.com/claim?id=1"', html)
+        self.assertIn("View the original post", html)
+
+    def test_stranger_gets_identity_but_no_contact(self):
+        partners_before = self.env["res.partner"].search_count([])
+        message = self.fetch_one(STRANGER_ID, "where is my refund?")
+        identity = message.identity_id
+        self.assertEqual(identity.external_id, STRANGER_ID)
+        self.assertEqual(identity.handle, "frequentflyer")
+        self.assertFalse(identity.partner_id)
+        self.assertFalse(message.ticket_id.partner_id)
+        self.assertEqual(self.env["res.partner"].search_count([]), partners_before)
+
+    def test_changed_handle_updates_same_identity(self):
+        self.standin.rename_user(ANNA_ID, "AnnaDeVries")
+        message = self.fetch_one(ANNA_ID, "new handle, same me")
+        self.assertEqual(message.identity_id, self.anna_identity)
+        self.assertEqual(self.anna_identity.handle, "AnnaDeVries")
+        self.assertEqual(message.ticket_id.partner_id, self.anna)
+
+    def test_hand_entered_handle_gets_external_id(self):
+        jeroen = self.env["res.partner"].create({"name": "Jeroen Bakker"})
+        typed = self.env["webcare.identity"].create(
+            {"network": "x", "handle": "@JBakker", "partner_id": jeroen.id}
+        )
+        self.standin.add_user("1600000000000000012", "jbakker", "Jeroen", 230)
+        message = self.fetch_one("1600000000000000012", "vertraging alweer")
+        self.assertEqual(message.identity_id, typed)
+        self.assertEqual(typed.external_id, "1600000000000000012")
+        self.assertEqual(message.ticket_id.partner_id, jeroen)
+
+    def fetch_one(self, author_id, text, **options):
+        self.mention(author_id, text, **options)
+        return self.fetch()[-1]
+
+
+@tagged("post_install", "-at_install")
+class TestNoiseAndPriority(XChannelCase):
+    def test_retweet_own_post_and_own_reply_never_become_tickets(self):
+        original = self.standin.add_tweet(ACCOUNT_ID, "@PolderAir news: new route!")
+        self.standin.add_tweet(
+            STRANGER_ID, "RT @PolderAir: new route!", retweet_of=original["id"]
+        )
+        question = self.mention(ANNA_ID, "is mijn vlucht op tijd?")
+        self.standin.add_tweet(
+            ACCOUNT_ID,
+            "@AnnaDV @PolderAir ja, op tijd!",
+            in_reply_to=question["id"],
+            in_mentions=True,
+        )
+        messages = self.fetch()
+        by_reason = {m.external_id: m.ignore_reason for m in messages}
+        self.assertEqual(len(messages), 4)
+        self.assertEqual(sorted(filter(None, by_reason.values())), [
+            "own_post", "own_post", "repost",
+        ])  # fmt: skip
+        self.assertEqual(len(messages.ticket_id), 1)
+        self.assertEqual(messages.filtered("ticket_id").external_id, question["id"])
+
+    def test_keyword_rules(self):
+        self.channel.write(
+            {"exclude_keywords": "giveaway, vacature", "include_keywords": "vlucht"}
+        )
+        self.mention(STRANGER_ID, "Join our GIVEAWAY vlucht")
+        self.mention(STRANGER_ID, "nice weather today")
+        self.mention(STRANGER_ID, "mijn vlucht is geannuleerd")
+        self.standin.add_dm(STRANGER_ID, "hallo, een vraag")
+        messages = self.fetch()
+        reasons = sorted(m.ignore_reason or m.state for m in messages)
+        self.assertEqual(
+            reasons, ["excluded_keyword", "no_included_keyword", "ticketed", "ticketed"]
+        )
+
+    def test_priority_from_reach_and_tone(self):
+        self.standin.add_user("1700000000000000001", "bigvoice", "Big Voice", 250_000)
+        self.standin.add_user("1700000000000000002", "midvoice", "Mid Voice", 20_000)
+        cases = {
+            STRANGER_ID: ("quick question about baggage", "1"),
+            ANNA_ID: ("Schandalig, nooit meer PolderAir", "2"),
+            "1700000000000000002": ("question about my seat", "2"),
+            "1700000000000000001": ("worst airline ever", "3"),
+        }
+        for author, (text, _priority) in cases.items():
+            self.mention(author, text)
+        for message in self.fetch():
+            expected = cases[message.author_external_id][1]
+            self.assertEqual(message.ticket_id.priority, expected, message.body)
+
+
+@tagged("post_install", "-at_install")
+class TestThreading(XChannelCase):
+    def setUp(self):
+        super().setUp()
+        self.first = self.mention(ANNA_ID, "bagage kwijt")
+        self.ticket = self.fetch().ticket_id
+
+    def reply(self, text):
+        reply = self.standin.add_tweet(
+            ANNA_ID, f"@PolderAir {text}", in_reply_to=self.first["id"]
+        )
+        self.fetch()
+        return self.message(reply["id"])
+
+    def close(self, days_ago):
+        self.ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        self.ticket.closed_date = fields.Datetime.now() - timedelta(days=days_ago)
+
+    def test_reply_appends_to_open_ticket(self):
+        message = self.reply("nog steeds niets gehoord")
+        self.assertEqual(message.kind, "reply")
+        self.assertEqual(message.ticket_id, self.ticket)
+        self.assertEqual(self.ticket.webcare_message_count, 2)
+        self.assertIn(
+            "nog steeds niets gehoord", str(self.ticket.message_ids.mapped("body"))
+        )
+
+    def test_reply_reopens_recently_closed_ticket(self):
+        self.close(days_ago=2)
+        message = self.reply("het is niet opgelost")
+        self.assertEqual(message.ticket_id, self.ticket)
+        self.assertFalse(self.ticket.closed)
+
+    def test_reply_after_reopen_window_starts_new_ticket(self):
+        self.close(days_ago=10)
+        message = self.reply("weer een probleem")
+        self.assertNotEqual(message.ticket_id, self.ticket)
+        self.assertTrue(self.ticket.closed)
+
+    def test_reopen_window_is_a_setting(self):
+        self.env["res.config.settings"].create({"webcare_reopen_days": 30}).execute()
+        self.close(days_ago=10)
+        self.assertEqual(self.reply("toch nog iets").ticket_id, self.ticket)
+
+    def test_dm_conversation_threads(self):
+        self.standin.add_dm(ANNA_ID, "Mijn boekingscode is ABC123")
+        self.standin.add_dm(ACCOUNT_ID, "Dank, we kijken ernaar", recipient_id=ANNA_ID)
+        self.standin.add_dm(ANNA_ID, "Nog nieuws?")
+        dms = self.fetch().filtered(lambda m: m.kind == "dm")
+        self.assertEqual(len(dms), 3)
+        inbound = dms.filtered(lambda m: m.direction == "inbound")
+        self.assertEqual(len(inbound.ticket_id), 1)
+        self.assertEqual(inbound.ticket_id.partner_id, self.anna)
+        outbound = dms - inbound
+        self.assertEqual(outbound.ignore_reason, "own_post")
+
+
+@tagged("post_install", "-at_install")
+class TestFaults(XChannelCase):
+    def test_pages_and_cursor(self):
+        self.standin.page_size = 2
+        tweets = [self.mention(STRANGER_ID, f"vraag {n}") for n in range(5)]
+        self.assertEqual(len(self.fetch()), 5)
+        self.assertEqual(self.channel.x_mentions_since_id, tweets[-1]["id"])
+        newer = self.mention(STRANGER_ID, "nog een vraag")
+        self.standin.clear_log()
+        messages = self.fetch()
+        self.assertEqual(len(messages), 6)
+        self.assertEqual(self.message(newer["id"]).state, "ticketed")
+        mention_calls = [r for r in self.standin.requests if "mentions" in r.path]
+        self.assertIn(tweets[-1]["id"], mention_calls[0].query.get("since_id"))
+
+    def test_rate_limit_stops_run_and_resumes_without_gaps(self):
+        self.standin.page_size = 2
+        tweets = [self.mention(STRANGER_ID, f"vraag {n}") for n in range(5)]
+        reset = (fields.Datetime.now() + timedelta(minutes=15)).replace(microsecond=0)
+        epoch = int(reset.replace(tzinfo=timezone.utc).timestamp())
+        self.standin.fail_next(
+            f"/2/users/{ACCOUNT_ID}/mentions",
+            429,
+            headers={"x-rate-limit-reset": str(epoch)},
+            after=1,  # the first page answers, the second is refused
+        )
+        self.assertEqual(len(self.fetch()), 2)
+        self.assertEqual(self.channel.rate_limited_until, reset)
+        self.assertIn("Rate limit", self.channel.last_error)
+        self.assertFalse(self.channel.x_mentions_since_id)
+        # still limited: the next run does not call the API at all
+        self.standin.clear_log()
+        self.fetch()
+        self.assertFalse(self.standin.requests)
+        # once the window has passed, the run resumes and nothing is skipped
+        self.channel.rate_limited_until = fields.Datetime.now() - timedelta(seconds=1)
+        messages = self.fetch()
+        self.assertEqual(
+            sorted(messages.mapped("external_id")), sorted(t["id"] for t in tweets)
+        )
+        self.assertEqual(len(messages.ticket_id), 5)
+        self.assertEqual(self.channel.x_mentions_since_id, tweets[-1]["id"])
+
+    def test_server_error_is_retried_next_run(self):
+        self.mention(STRANGER_ID, "hallo?")
+        self.standin.fail_next("/2/users", 503)
+        with mute_logger(CHANNEL_LOGGER):
+            self.assertFalse(self.fetch())
+        self.assertEqual(self.channel.state, "connected")
+        self.assertTrue(self.channel.last_error)
+        self.assertFalse(self.channel.x_mentions_since_id)
+        self.assertEqual(len(self.fetch()), 1)
+        self.assertFalse(self.channel.last_error)
+
+    def test_auth_error_marks_channel_and_warns_admin(self):
+        self.channel.x_bearer_token = "wrong"
+        self.channel.x_consumer_key = "wrong"
+        with mute_logger(CHANNEL_LOGGER):
+            self.fetch()
+        self.assertEqual(self.channel.state, "error")
+        self.assertIn("Unauthorized", self.channel.last_error)
+        activity = self.channel.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.env.ref("base.user_admin"))
+
+    def test_malformed_item_fails_alone(self):
+        good = self.mention(STRANGER_ID, "a good one")
+        bad = self.mention(STRANGER_ID, "a broken one")
+        self.standin.malform_next(
+            "/2/users",
+            lambda body: next(t for t in body["data"] if t["id"] == bad["id"]).pop(
+                "created_at"
+            ),
+        )
+        self.fetch()
+        self.assertEqual(self.message(good["id"]).state, "ticketed")
+        failed = self.message(bad["id"])
+        self.assertEqual(failed.state, "failed")
+        self.assertIn("created_at", failed.error)
+        self.assertIn("a broken one", failed.payload)
+
+    def test_processing_failure_kept_and_retried(self):
+        # the handle "frequentflyer" now belongs to someone else's identity
+        other = self.env["res.partner"].create({"name": "Old Owner"})
+        squatter = self.env["webcare.identity"].create(
+            {
+                "network": "x",
+                "handle": "frequentflyer",
+                "external_id": "1",
+                "partner_id": other.id,
+            }
+        )
+        tweet = self.mention(STRANGER_ID, "my bag is lost")
+        self.fetch()
+        failed = self.message(tweet["id"])
+        self.assertEqual(failed.state, "failed")
+        self.assertIn("already linked to Old Owner", failed.error)
+        self.assertIn("my bag is lost", failed.payload)
+        squatter.handle = "old_owner_new_name"
+        self.channel.action_retry_failed()
+        self.assertEqual(failed.state, "ticketed")
+        self.assertTrue(failed.ticket_id)
+
+    def test_refetch_never_duplicates(self):
+        self.mention(STRANGER_ID, "once")
+        self.mention(ANNA_ID, "twice")
+        first = self.fetch()
+        self.channel.x_mentions_since_id = False  # as if a run died before its cursor
+        self.assertEqual(self.fetch(), first)
+        self.assertEqual(len(first.ticket_id), 2)
+        with (
+            self.assertRaises(IntegrityError),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            first[0].copy({"external_id": first[0].external_id})
