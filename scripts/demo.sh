@@ -17,20 +17,33 @@ if [ -f "$standin" ]; then
         --dataset "$ROOT/webcare_social/demo/x_demo_dataset.json" >"$LOCAL/x-standin.log" 2>&1 &
     standin_pid=$!
     trap 'kill $standin_pid 2>/dev/null || true' EXIT
+    for _ in $(seq 50); do
+        grep -q "http://" "$LOCAL/x-standin.log" 2>/dev/null && break
+        sleep 0.1
+    done
 fi
 
 if [ "$(psql_private -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
     say "Creating database '$db' with webcare_social and demo data (takes a minute)"
     odoo_bin "${common[@]}" --with-demo -i webcare_social --stop-after-init --log-level warn \
         || die "Installing webcare_social failed; see the messages above."
-    odoo_bin shell "${common[@]}" --no-http --log-level warn >/dev/null <<PY
-env["res.users"].browse(2).password = "admin"
-env.cr.commit()
-PY
 else
     say "Reusing database '$db' (updating webcare_social)"
     odoo_bin "${common[@]}" -u webcare_social --stop-after-init --log-level warn \
         || die "Updating webcare_social failed; see the messages above."
 fi
+
+say "Connecting the demo channel to the stand-in and importing its conversations"
+odoo_bin shell "${common[@]}" --no-http --log-level warn <<PY || die "The demo import failed; see the messages above."
+channel = env.ref("webcare_social.webcare_channel_demo_x", raise_if_not_found=False)
+if channel:
+    channel.api_base_url = "http://127.0.0.1:$x_port"
+    channel.action_test_connection()
+    channel.action_fetch()
+    counts = {s: env["webcare.message"].search_count([("state", "=", s)]) for s in ("ticketed", "ignored", "failed")}
+    print("demo channel:", channel.state, channel.last_error or "", counts)
+env.cr.commit()
+PY
+
 say "Serving Odoo on http://localhost:$http_port  (login admin / password admin; Ctrl-C stops)"
 odoo_bin "${common[@]}" --http-port "$http_port" --log-level info

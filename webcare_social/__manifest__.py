@@ -29,6 +29,7 @@
     ],
     "demo": [
         "demo/res_partner_demo.xml",
+        "demo/webcare_channel_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

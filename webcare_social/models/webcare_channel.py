@@ -2,6 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import split_every
 
 from ..exceptions import (
     InvalidCursor,
@@ -205,8 +206,14 @@ class WebcareChannel(models.Model):
         runs never work on the same channel at once.
         """
         self.ensure_one()
-        if not self.try_lock_for_update() or self._rate_limited():
+        if not self.try_lock_for_update():
             return
+        if not self._rate_limited():
+            self._fetch_streams()
+        self._process_pending()
+
+    def _fetch_streams(self):
+        """Read every stream; keep the outcome on the channel."""
         service = self._get_service()
         try:
             self._fetch_stream(service, "mentions")
@@ -221,6 +228,16 @@ class WebcareChannel(models.Model):
         else:
             self.write({"last_fetch_at": fields.Datetime.now(), "last_error": False})
         self._commit()
+
+    def _process_pending(self, batch_size=50):
+        """Process the stored, unprocessed messages, oldest first, per batch."""
+        pending = self.env["webcare.message"].search(
+            [("channel_id", "=", self.id), ("state", "=", "new")],
+            order="posted_at, external_id, id",
+        )
+        for batch in split_every(batch_size, pending.ids, pending.browse):
+            batch._process()
+            self._commit(processed=len(batch))
 
     def _rate_limited(self):
         return bool(self.rate_limited_until) and (
@@ -248,7 +265,7 @@ class WebcareChannel(models.Model):
         while True:
             page = self._fetch_page(service, stream, cursor, token)
             newest = newest or page.newest_id
-            Message._ingest_page(self, page)
+            Message._store_page(self, page)
             self._commit()
             token = page.next_token
             if not token or (stream == "dms" and _reached(page, cursor)):

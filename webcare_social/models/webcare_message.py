@@ -80,38 +80,28 @@ class WebcareMessage(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _ingest_page(self, channel, page):
-        """Store a provider ``Page`` for ``channel`` and process its new items."""
-        stored = self._store_posts(channel, page.posts)
-        self._store_errors(channel, page.errors)
-        stored._process()
-        return stored
+    def _store_page(self, channel, page):
+        """Store the new items of a provider ``Page``; processing comes later.
+
+        Pages arrive newest first; the channel processes what is stored in
+        chronological order once its streams are read, so a conversation's
+        first post opens the ticket and later ones follow it.
+        """
+        return self._store_posts(channel, page.posts) | self._store_errors(
+            channel, page.errors
+        )
 
     @api.model
     def _store_posts(self, channel, posts):
         """Create one message per post not stored yet; return the created ones."""
-        known = set(
-            self.search(
-                [
-                    ("channel_id", "=", channel.id),
-                    ("external_id", "in", [p.external_id for p in posts]),
-                ]
-            ).mapped("external_id")
-        )
+        known = self._known_ids(channel, [p.external_id for p in posts])
         fresh = {p.external_id: p for p in posts if p.external_id not in known}
         return self.create([self._prepare_vals(channel, p) for p in fresh.values()])
 
     @api.model
     def _store_errors(self, channel, item_errors):
         """Keep each unreadable item as a ``failed`` message with its payload."""
-        known = set(
-            self.search(
-                [
-                    ("channel_id", "=", channel.id),
-                    ("external_id", "in", [e.external_id for e in item_errors]),
-                ]
-            ).mapped("external_id")
-        )
+        known = self._known_ids(channel, [e.external_id for e in item_errors])
         return self.create(
             [
                 {
@@ -125,6 +115,18 @@ class WebcareMessage(models.Model):
                 if not e.external_id or e.external_id not in known
             ]
         )
+
+    @api.model
+    def _known_ids(self, channel, external_ids):
+        """The ``external_ids`` already stored for ``channel``."""
+        external_ids = [i for i in external_ids if i]
+        if not external_ids:
+            return set()
+        stored = self.search_fetch(
+            [("channel_id", "=", channel.id), ("external_id", "in", external_ids)],
+            ["external_id"],
+        )
+        return set(stored.mapped("external_id"))
 
     @api.model
     def _prepare_vals(self, channel, post):

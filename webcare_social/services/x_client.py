@@ -422,7 +422,8 @@ def _page(body, text, build):
         try:
             post = build(item)
         except (KeyError, TypeError, ValueError, AttributeError, PayloadError) as exc:
-            errors.append(ItemError(_item_id(item), _describe(exc), _dumps(item)))
+            raw = _dumps({"data": item, "includes": body.get("includes") or {}})
+            errors.append(ItemError(_item_id(item), _describe(exc), raw))
             continue
         if post is not None:
             posts.append(post)

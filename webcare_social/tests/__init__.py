@@ -6,3 +6,4 @@ from . import test_install
 from . import test_identity_tour
 from . import test_x_client
 from . import test_ingest
+from . import test_channel

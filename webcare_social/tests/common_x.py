@@ -5,7 +5,7 @@ from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 from .x_standin import XApiStandin
 
 ACCOUNT_ID = "1500000000000000001"
-ANNA_ID = "1600000000000000011"
+ANNA_ID = "1690000000000000011"
 STRANGER_ID = "1700000000000000099"
 
 
@@ -35,7 +35,7 @@ class XChannelCase(TransactionCase):
         cls.anna_identity = cls.env["webcare.identity"].create(
             {
                 "network": "x",
-                "handle": "AnnaDV",
+                "handle": "AnnaWC",
                 "external_id": ANNA_ID,
                 "partner_id": cls.anna.id,
             }
@@ -44,7 +44,7 @@ class XChannelCase(TransactionCase):
     def setUp(self):
         super().setUp()
         self.standin.load({})
-        self.standin.add_user(ANNA_ID, "AnnaDV", "Anna de Vries", followers_count=812)
+        self.standin.add_user(ANNA_ID, "AnnaWC", "Anna de Vries", followers_count=812)
         self.standin.add_user(STRANGER_ID, "frequentflyer", "F. Flyer", 40)
         self.channel.write(
             {"account_external_id": ACCOUNT_ID, "account_handle": "PolderAir"}

@@ -27,7 +27,7 @@ class TestIngestMentions(XChannelCase):
         self.assertEqual(message.kind, "mention")
         self.assertEqual(message.lang, "nl")
         self.assertEqual(message.identity_id, self.anna_identity)
-        self.assertEqual(message.url, f"https://x.com/AnnaDV/status/{tweet['id']}")
+        self.assertEqual(message.url, f"https://x.com/AnnaWC/status/{tweet['id']}")
         self.assertIn(tweet["id"], message.payload)
         ticket = message.ticket_id
         self.assertEqual(ticket.partner_id, self.anna)
@@ -70,12 +70,12 @@ class TestIngestMentions(XChannelCase):
     def test_hand_entered_handle_gets_external_id(self):
         jeroen = self.env["res.partner"].create({"name": "Jeroen Bakker"})
         typed = self.env["webcare.identity"].create(
-            {"network": "x", "handle": "@JBakker", "partner_id": jeroen.id}
+            {"network": "x", "handle": "@JBakkerWC", "partner_id": jeroen.id}
         )
-        self.standin.add_user("1600000000000000012", "jbakker", "Jeroen", 230)
-        message = self.fetch_one("1600000000000000012", "vertraging alweer")
+        self.standin.add_user("1690000000000000012", "jbakkerwc", "Jeroen", 230)
+        message = self.fetch_one("1690000000000000012", "vertraging alweer")
         self.assertEqual(message.identity_id, typed)
-        self.assertEqual(typed.external_id, "1600000000000000012")
+        self.assertEqual(typed.external_id, "1690000000000000012")
         self.assertEqual(message.ticket_id.partner_id, jeroen)
 
     def fetch_one(self, author_id, text, **options):
@@ -93,7 +93,7 @@ class TestNoiseAndPriority(XChannelCase):
         question = self.mention(ANNA_ID, "is mijn vlucht op tijd?")
         self.standin.add_tweet(
             ACCOUNT_ID,
-            "@AnnaDV @PolderAir ja, op tijd!",
+            "@AnnaWC @PolderAir ja, op tijd!",
             in_reply_to=question["id"],
             in_mentions=True,
         )
@@ -153,6 +153,18 @@ class TestThreading(XChannelCase):
     def close(self, days_ago):
         self.ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
         self.ticket.closed_date = fields.Datetime.now() - timedelta(days=days_ago)
+
+    def test_conversation_read_at_once_opens_ticket_with_first_post(self):
+        root = self.mention(
+            STRANGER_ID, "my flight is delayed", created_at="2026-11-20T08:00:00Z"
+        )
+        later = self.standin.add_tweet(
+            STRANGER_ID, "@PolderAir any news??", in_reply_to=root["id"]
+        )
+        self.fetch()
+        ticket = self.message(root["id"]).ticket_id
+        self.assertEqual(self.message(later["id"]).ticket_id, ticket)
+        self.assertIn("my flight is delayed", ticket.name)
 
     def test_reply_appends_to_open_ticket(self):
         message = self.reply("nog steeds niets gehoord")

@@ -31,6 +31,7 @@ class TestDemoData(TransactionCase):
         if not loaded_demo_data(self.env):
             self.assertFalse(anna)
             self.assertFalse(self.env["webcare.identity"].search_count([]))
+            self.assertFalse(self.env["webcare.channel"].search_count([]))
             return
         self.assertEqual(anna.phone_sanitized, "+31612345678")
         self.assertEqual(self.env["res.partner"].name_search("@annadv")[0][0], anna.id)
@@ -63,3 +64,6 @@ class TestDemoData(TransactionCase):
         self.assertTrue(all(p.phone_sanitized.startswith("+") for p in demo))
         self.assertGreaterEqual(len(demo.webcare_identity_ids), 10)
         self.assertEqual(self.env.company.name, "PolderAir")
+        channel = self.env.ref("webcare_social.webcare_channel_demo_x")
+        self.assertEqual(channel.state, "draft")  # connected by `make demo`
+        self.assertTrue(channel.api_base_url.startswith("http://127.0.0.1:"))
