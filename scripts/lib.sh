@@ -78,6 +78,14 @@ addons_path() {
 # --------------------------------------------------------------------------
 # PostgreSQL: the PG* variables when PGHOST is set, else a private cluster
 # --------------------------------------------------------------------------
+port_busy() {
+    python3 -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 pg_bin() {
     local b
     for b in /usr/lib/postgresql/*/bin; do [ -x "$b/initdb" ] && { echo "$b"; return; }; done
@@ -111,7 +119,13 @@ ensure_pg() {
         as_pg_owner "$bin/initdb" -D "$PG_DIR/data" -U "$PG_USER_NAME" --auth=trust -E UTF8 --locale=C >"$LOCAL/initdb.log" \
             || die "initdb failed; see $LOCAL/initdb.log"
     fi
+    [ -f "$PG_DIR/port" ] && PG_PORT=$(cat "$PG_DIR/port")
     if ! as_pg_owner "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+        if port_busy "$PG_PORT"; then  # e.g. another checkout's cluster
+            PG_PORT=$(free_port)
+            say "Port in use; this cluster will use $PG_PORT"
+        fi
+        echo "$PG_PORT" >"$PG_DIR/port"
         say "Starting PostgreSQL on 127.0.0.1:$PG_PORT"
         as_pg_owner "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
             -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \

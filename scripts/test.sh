@@ -13,7 +13,6 @@ fi
 run_id="$(date +%s)_$$"
 logdir="$LOCAL/test-logs/$run_id"
 mkdir -p "$logdir"
-free_port() { "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 odoo_tests() {  # odoo_tests DB LOG DEMO_FLAG TAGS
     local db=$1 log=$2 demo=$3 tags=$4
