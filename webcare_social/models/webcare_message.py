@@ -168,11 +168,17 @@ class WebcareMessage(models.Model):
 
     def _process_one(self):
         self.ensure_one()
+        reason = self._ignore_reason()
+        if reason == "own_post":  # our account is no customer: keep it with its thread
+            ticket = self._conversation_ticket()
+            self.write(
+                {"state": "ignored", "ignore_reason": reason, "ticket_id": ticket.id}
+            )
+            return
         identity = self.env["webcare.identity"]._match_author(
             self.channel_id._network(), self._author_values()
         )
         self.write({"identity_id": identity.id, "partner_id": identity.partner_id.id})
-        reason = self._ignore_reason()
         if reason:
             self.write({"state": "ignored", "ignore_reason": reason, "error": False})
             return
@@ -214,8 +220,8 @@ class WebcareMessage(models.Model):
     # Threading
     # ------------------------------------------------------------------
 
-    def _thread_ticket(self):
-        """Return the ticket this message continues, reopened if need be."""
+    def _conversation_ticket(self):
+        """The ticket of the latest earlier message of this conversation."""
         earlier = self.search(
             [
                 ("channel_id", "=", self.channel_id.id),
@@ -225,7 +231,11 @@ class WebcareMessage(models.Model):
             ],
             limit=1,
         )
-        ticket = earlier.ticket_id
+        return earlier.ticket_id
+
+    def _thread_ticket(self):
+        """Return the ticket this message continues, reopened if need be."""
+        ticket = self._conversation_ticket()
         if not ticket or not ticket.closed:
             return ticket
         if self._reopen_window_open(ticket):

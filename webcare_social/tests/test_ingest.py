@@ -103,8 +103,16 @@ class TestNoiseAndPriority(XChannelCase):
         self.assertEqual(sorted(filter(None, by_reason.values())), [
             "own_post", "own_post", "repost",
         ])  # fmt: skip
-        self.assertEqual(len(messages.ticket_id), 1)
-        self.assertEqual(messages.filtered("ticket_id").external_id, question["id"])
+        ticketed = messages.filtered(lambda m: m.state == "ticketed")
+        self.assertEqual(ticketed.external_id, question["id"])
+        # our answer is kept with the customer's ticket, and is no customer
+        answer = messages.filtered(lambda m: m.parent_ref == question["id"])
+        self.assertEqual(answer.ticket_id, ticketed.ticket_id)
+        self.assertEqual(answer.state, "ignored")
+        self.assertFalse(answer.identity_id)
+        self.assertFalse(
+            self.env["webcare.identity"].search([("external_id", "=", ACCOUNT_ID)])
+        )
 
     def test_keyword_rules(self):
         self.channel.write(
