@@ -92,6 +92,12 @@ class WebcareChannel(models.Model):
     ignored_24h = fields.Integer(compute="_compute_counts_24h", string="Ignored 24h")
     failed_24h = fields.Integer(compute="_compute_counts_24h", string="Failed 24h")
 
+    _provider_account_uniq = models.Constraint(
+        "UNIQUE(provider, account_external_id)",
+        "This account is already connected by another channel: "
+        "two channels would import every message twice.",
+    )
+
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------

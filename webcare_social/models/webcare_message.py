@@ -27,7 +27,6 @@ class WebcareMessage(models.Model):
     _name = "webcare.message"
     _description = "Social message"
     _order = "posted_at desc, id desc"
-    _rec_name = "external_id"
 
     channel_id = fields.Many2one(
         "webcare.channel", required=True, index=True, ondelete="cascade"
@@ -74,6 +73,17 @@ class WebcareMessage(models.Model):
         "UNIQUE(channel_id, external_id)",
         "This message was already imported for this channel.",
     )
+
+    @api.depends("author_handle", "body", "external_id")
+    def _compute_display_name(self):
+        for message in self:
+            if not message.author_handle:
+                message.display_name = message.external_id or self.env._(
+                    "Unreadable item"
+                )
+                continue
+            text = " ".join((message.body or "").split())
+            message.display_name = f"@{message.author_handle}: {text[:50]}"
 
     # ------------------------------------------------------------------
     # Storing what a provider sent

@@ -7,3 +7,4 @@ from . import test_identity_tour
 from . import test_x_client
 from . import test_ingest
 from . import test_channel
+from . import test_channel_tour

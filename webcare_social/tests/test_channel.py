@@ -1,3 +1,5 @@
+from psycopg2 import IntegrityError
+
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import file_open, mute_logger
@@ -26,6 +28,18 @@ class TestChannel(XChannelCase):
         self.env["webcare.channel"]._cron_fetch()
         self.assertEqual(self.channel.imported_24h, 1)
         self.assertFalse(draft.last_fetch_at)
+
+    def test_one_channel_per_account(self):
+        twin = self.channel.copy({"name": "Same account again"})
+        with (
+            self.assertRaises(IntegrityError) as caught,
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            twin.account_external_id = self.channel.account_external_id
+            twin.flush_recordset()
+        message = twin._sql_error_to_message(caught.exception)
+        self.assertIn("already connected by another channel", message)
 
     def test_cron_record_exists_and_runs_the_import(self):
         cron = self.env.ref("webcare_social.ir_cron_webcare_fetch")
