@@ -199,11 +199,22 @@ class WebcareChannel(models.Model):
 
     @api.model
     def _cron_fetch(self):
-        """Cron: import every connected channel, each in its own transactions."""
-        channels = self.search([("state", "=", "connected")])
-        for channel in channels:
-            channel._fetch()
-            channel._commit(processed=1)
+        """Cron: import every connected channel, each in its own transactions.
+
+        A channel whose run breaks unexpectedly is rolled back and keeps the
+        error; the other channels are still imported.
+        """
+        for channel in self.search([("state", "=", "connected")]):
+            try:
+                channel._fetch()
+            except Exception as exc:
+                if not self.env.context.get("ir_cron_progress_id"):
+                    raise
+                self.env.cr.rollback()
+                _logger.exception("Channel %s: import failed", channel.id)
+                channel._record_error(ProviderError(str(exc) or repr(exc)))
+            if channel._commit() <= 0:
+                break  # out of time: the cron runs again soon
 
     def _fetch(self):
         """Import new mentions and DMs of this channel; record how it went.
@@ -243,7 +254,8 @@ class WebcareChannel(models.Model):
         )
         for batch in split_every(batch_size, pending.ids, pending.browse):
             batch._process()
-            self._commit(processed=len(batch))
+            if self._commit(processed=len(batch)) <= 0:
+                return
 
     def _rate_limited(self):
         return bool(self.rate_limited_until) and (
@@ -286,9 +298,13 @@ class WebcareChannel(models.Model):
         return service.fetch_dms(account, pagination_token=token)
 
     def _commit(self, processed=0):
-        """Commit progress when running as the cron; tests and buttons don't."""
+        """Commit progress when running as the cron; tests and buttons don't.
+
+        Returns the seconds left for this cron run (infinite outside a cron).
+        """
         if self.env.context.get("ir_cron_progress_id"):
-            self.env["ir.cron"]._commit_progress(processed)
+            return self.env["ir.cron"]._commit_progress(processed)
+        return float("inf")
 
     # ------------------------------------------------------------------
     # Sync state

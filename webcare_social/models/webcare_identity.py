@@ -181,6 +181,17 @@ class WebcareIdentity(models.Model):
         if not domain:
             return self.browse()
         existing = self.sudo().search(domain, limit=1)
+        external_id = vals.get("external_id")
+        if external_id and existing.external_id not in (False, external_id):
+            raise ValidationError(
+                self.env._(
+                    "%(identity)s is known as another account (user ID %(other)s); "
+                    "its handle is probably out of date. Correct or remove that "
+                    "identity, then try again.",
+                    identity=existing.display_name,
+                    other=existing.external_id,
+                )
+            )
         partner_id = vals.get("partner_id")
         if existing.partner_id and existing.partner_id.id != partner_id:
             raise ValidationError(

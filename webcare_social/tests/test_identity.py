@@ -87,6 +87,17 @@ class TestIdentity(WebcareCase):
         message = self.Identity._sql_error_to_message(caught.exception)
         self.assertIn("already known on this network", message)
 
+    def test_same_handle_of_other_account_refused_even_unlinked(self):
+        self.make_identity("handle_reused", external_id="111")
+        with self.assertRaisesRegex(ValidationError, "known as another account"):
+            self.make_identity("handle_reused", external_id="222")
+        self.assertEqual(
+            self.Identity.search(
+                [("handle_normalized", "=", "handle_reused")]
+            ).external_id,
+            "111",
+        )
+
     def test_unlinked_identity_is_relinked_not_duplicated(self):
         imported = self.make_identity(
             "Stranger42", external_id="9001", followers_count=50

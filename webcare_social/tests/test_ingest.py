@@ -309,7 +309,7 @@ class TestFaults(XChannelCase):
         self.fetch()
         failed = self.message(tweet["id"])
         self.assertEqual(failed.state, "failed")
-        self.assertIn("already linked to Old Owner", failed.error)
+        self.assertIn("known as another account (user ID 1)", failed.error)
         self.assertIn("my bag is lost", failed.payload)
         squatter.handle = "old_owner_new_name"
         self.channel.action_retry_failed()
