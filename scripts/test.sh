@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: fresh databases, install webcare_social, run its tests, print one verdict.
 #   run 1: without demo data, every test (unit tests and browser tours)
-#   run 2: with demo data, every test but the tours; then uninstall and check the DB is clean
+#   run 2: with demo data, every test but the tours; then two simultaneous imports of the
+#          demo channel (no item stored twice), then uninstall and check the DB is clean
 # Env: KEEP_DB=1 keeps the databases; TEST_TAGS overrides the tags of run 1 (and skips run 2).
 source "$(dirname "$0")/lib.sh"
 bootstrap
@@ -36,13 +37,18 @@ logs=("$logdir/1-nodemo.odoo.log")
 if [ -z "${TEST_TAGS:-}" ]; then
     db2="wc_test_${run_id}_demo"
     odoo_tests "$db2" "$logdir/2-demo.odoo.log" --with-demo "/webcare_social,-/webcare_social:TestIdentityTour"
+    say "Two simultaneous imports of the demo channel against the stand-in (must store each item once)"
+    odoo_bin shell "${DB_ARGS[@]}" -d "$db2" --addons-path "$(addons_path)" --http-interface 127.0.0.1 \
+        --no-http --log-level warn <"$ROOT/tests/concurrency_check.py" >"$logdir/3-concurrency.log" 2>&1 || true
+    grep -E "^CHECK" "$logdir/3-concurrency.log" >&2 || tail -n 20 "$logdir/3-concurrency.log" >&2
+    grep -q "^CHECK concurrent_runs" "$logdir/3-concurrency.log" || echo "CHECK concurrent_runs: FAIL (the check did not run; see $logdir/3-concurrency.log)" >>"$logdir/3-concurrency.log"
     say "Uninstalling webcare_social from '$db2' and checking that nothing is left"
     odoo_bin shell "${DB_ARGS[@]}" -d "$db2" --addons-path "$(addons_path)" --http-interface 127.0.0.1 \
-        --no-http --log-level warn <"$ROOT/tests/uninstall_check.py" >"$logdir/3-uninstall.log" 2>&1 || true
-    grep -E "^CHECK" "$logdir/3-uninstall.log" >&2 || tail -n 20 "$logdir/3-uninstall.log" >&2
-    grep -q "^CHECK uninstall" "$logdir/3-uninstall.log" || echo "CHECK uninstall: FAIL (the check did not run; see $logdir/3-uninstall.log)" >>"$logdir/3-uninstall.log"
+        --no-http --log-level warn <"$ROOT/tests/uninstall_check.py" >"$logdir/4-uninstall.log" 2>&1 || true
+    grep -E "^CHECK" "$logdir/4-uninstall.log" >&2 || tail -n 20 "$logdir/4-uninstall.log" >&2
+    grep -q "^CHECK uninstall" "$logdir/4-uninstall.log" || echo "CHECK uninstall: FAIL (the check did not run; see $logdir/4-uninstall.log)" >>"$logdir/4-uninstall.log"
     drop_db "$db2"
-    logs+=("$logdir/2-demo.odoo.log" "$logdir/3-uninstall.log")
+    logs+=("$logdir/2-demo.odoo.log" "$logdir/3-concurrency.log" "$logdir/4-uninstall.log")
 fi
 
 say "Logs: $logdir ($(( $(date +%s) - start ))s)"

@@ -1,0 +1,64 @@
+# Run inside `odoo shell -d DB` on a database with webcare_social and its demo data.
+# Two imports of the same channel start at the same moment, in two real
+# transactions; afterwards every received item must be stored exactly once.
+# Prints "CHECK concurrent_runs: ok" or "CHECK concurrent_runs: FAIL <why>".
+# ruff: noqa: F821
+import importlib.util
+import threading
+from collections import Counter
+from pathlib import Path
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.module import get_module_path
+
+addon = Path(get_module_path("webcare_social"))
+spec = importlib.util.spec_from_file_location("x_standin", addon / "tests/x_standin.py")
+x_standin = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(x_standin)
+
+standin = x_standin.XApiStandin.from_file(addon / "demo/x_demo_dataset.json").start()
+standin.set_delay(0.2)  # keep the first run busy while the second one starts
+channel = env.ref("webcare_social.webcare_channel_demo_x")
+channel.write({"api_base_url": standin.base_url, "state": "connected"})
+channel.action_test_connection()
+env.cr.commit()
+
+barrier = threading.Barrier(2)
+errors = []
+
+
+def run_import():
+    try:
+        with env.registry.cursor() as cr:
+            other = api.Environment(cr, SUPERUSER_ID, {})
+            barrier.wait(10)
+            other["webcare.channel"].browse(channel.id)._fetch()
+    except Exception as exc:  # noqa: BLE001 - reported below
+        errors.append(repr(exc))
+
+
+threads = [threading.Thread(target=run_import) for _ in range(2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(120)
+standin.set_delay(0)
+
+# a third run with the cursor reset must find everything already stored
+channel.invalidate_recordset()
+channel.x_mentions_since_id = channel.x_dm_last_id = False
+channel._fetch()
+env.cr.commit()
+
+messages = env["webcare.message"].search([("channel_id", "=", channel.id)])
+counts = Counter(messages.mapped("external_id"))
+doubles = [ext for ext, n in counts.items() if n > 1]
+expected = len(standin.tweets) + len(standin.dm_events)
+problems = errors + [f"stored twice: {doubles}"] * bool(doubles)
+if len(messages) != expected:
+    problems.append(f"{len(messages)} messages stored, {expected} items served")
+tickets = messages.ticket_id
+if len(tickets) != len(set(messages.filtered("ticket_id").mapped("conversation_ref"))):
+    problems.append("a conversation has more than one ticket")
+standin.stop()
+print("CHECK concurrent_runs: " + ("FAIL " + "; ".join(problems) if problems else "ok"))
