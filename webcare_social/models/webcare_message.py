@@ -283,9 +283,10 @@ class WebcareMessage(models.Model):
             "description": self._render(),
             "partner_id": self.partner_id.id,
             "partner_name": self.partner_id.name or self.author_name,
-            "channel_id": self.env.ref(
-                "webcare_social.helpdesk_ticket_channel_social"
-            ).id,
+            # cached id lookup: no existence query per ticket
+            "channel_id": self.env["ir.model.data"]._xmlid_to_res_id(
+                "webcare_social.helpdesk_ticket_channel_social", raise_if_not_found=True
+            ),
             "team_id": channel.team_id.id,
             "user_id": False,
             "company_id": channel.company_id.id,
