@@ -174,35 +174,40 @@ class WebcareIdentity(models.Model):
     def _find_existing(self, vals):
         """Return the identity ``vals`` would duplicate if it may be re-used.
 
-        :raise ValidationError: when it is linked to another contact.
+        :raise ValidationError: when it is another account's, or linked to
+            another contact.
         """
         network = vals.get("network") or self.default_get(["network"]).get("network")
         domain = self._key_domain(network, vals.get("external_id"), vals.get("handle"))
         if not domain:
             return self.browse()
         existing = self.sudo().search(domain, limit=1)
+        if existing:
+            existing._check_reusable_for(vals)
+        return existing.sudo(False)
+
+    def _check_reusable_for(self, vals):
+        """Refuse to re-use this identity for another account or contact."""
         external_id = vals.get("external_id")
-        if external_id and existing.external_id not in (False, external_id):
+        if external_id and self.external_id not in (False, external_id):
             raise ValidationError(
                 self.env._(
                     "%(identity)s is known as another account (user ID %(other)s); "
                     "its handle is probably out of date. Correct or remove that "
                     "identity, then try again.",
-                    identity=existing.display_name,
-                    other=existing.external_id,
+                    identity=self.display_name,
+                    other=self.external_id,
                 )
             )
-        partner_id = vals.get("partner_id")
-        if existing.partner_id and existing.partner_id.id != partner_id:
+        if self.partner_id and self.partner_id.id != vals.get("partner_id"):
             raise ValidationError(
                 self.env._(
                     "%(identity)s is already linked to %(partner)s. "
                     "Unlink it there first if it belongs to this contact.",
-                    identity=existing.display_name,
-                    partner=existing.partner_id.display_name,
+                    identity=self.display_name,
+                    partner=self.partner_id.display_name,
                 )
             )
-        return existing.sudo(False)
 
     @api.model
     def _key_domain(self, network, external_id, handle):
