@@ -41,7 +41,9 @@ if [ -z "${TEST_TAGS:-}" ]; then
     odoo_bin shell "${DB_ARGS[@]}" -d "$db2" --addons-path "$(addons_path)" --http-interface 127.0.0.1 \
         --no-http --log-level warn <"$ROOT/tests/concurrency_check.py" >"$logdir/3-concurrency.log" 2>&1 || true
     grep -E "^CHECK" "$logdir/3-concurrency.log" >&2 || tail -n 20 "$logdir/3-concurrency.log" >&2
-    grep -q "^CHECK concurrent_runs" "$logdir/3-concurrency.log" || echo "CHECK concurrent_runs: FAIL (the check did not run; see $logdir/3-concurrency.log)" >>"$logdir/3-concurrency.log"
+    for check in concurrent_runs cron_run; do
+        grep -q "^CHECK $check" "$logdir/3-concurrency.log" || echo "CHECK $check: FAIL (the check did not run; see $logdir/3-concurrency.log)" >>"$logdir/3-concurrency.log"
+    done
     say "Uninstalling webcare_social from '$db2' and checking that nothing is left"
     odoo_bin shell "${DB_ARGS[@]}" -d "$db2" --addons-path "$(addons_path)" --http-interface 127.0.0.1 \
         --no-http --log-level warn <"$ROOT/tests/uninstall_check.py" >"$logdir/4-uninstall.log" 2>&1 || true

@@ -1,7 +1,8 @@
 # Run inside `odoo shell -d DB` on a database with webcare_social and its demo data.
 # Two imports of the same channel start at the same moment, in two real
 # transactions; afterwards every received item must be stored exactly once.
-# Prints "CHECK concurrent_runs: ok" or "CHECK concurrent_runs: FAIL <why>".
+# Then the real cron job imports a new post with its per-page commits.
+# Prints "CHECK <name>: ok" or "CHECK <name>: FAIL <why>" for both.
 # ruff: noqa: F821
 import importlib.util
 import threading
@@ -60,5 +61,25 @@ if len(messages) != expected:
 tickets = messages.ticket_id
 if len(tickets) != len(set(messages.filtered("ticket_id").mapped("conversation_ref"))):
     problems.append("a conversation has more than one ticket")
-standin.stop()
 print("CHECK concurrent_runs: " + ("FAIL " + "; ".join(problems) if problems else "ok"))
+
+# The real cron job (per-page commits, lock taken again after each commit)
+# imports what is new and moves the cursor.
+customer = next(u for u in standin.users.values() if u["id"] != standin.account_id)
+new_tweet = standin.add_tweet(customer["id"], "@PolderAir cron check: waar is mijn tas")
+env.ref("webcare_social.ir_cron_webcare_fetch").method_direct_trigger()
+env.cr.commit()  # end this snapshot: the job committed in its own transaction
+env.invalidate_all()
+stored = env["webcare.message"].search(
+    [("channel_id", "=", channel.id), ("external_id", "=", new_tweet["id"])]
+)
+cron_problems = []
+if len(stored) != 1 or stored.state != "ticketed":
+    cron_problems.append(f"new tweet stored {len(stored)} times ({stored.state})")
+if channel.x_mentions_since_id != new_tweet["id"]:
+    cron_problems.append(f"cursor {channel.x_mentions_since_id}, not {new_tweet['id']}")
+if channel.last_error:
+    cron_problems.append(f"channel error: {channel.last_error}")
+standin.stop()
+verdict = "FAIL " + "; ".join(cron_problems) if cron_problems else "ok"
+print("CHECK cron_run: " + verdict)

@@ -17,6 +17,10 @@ _logger = logging.getLogger(__name__)
 SECRET = {"groups": "base.group_system", "copy": False}
 
 
+class ChannelTaken(Exception):
+    """Another run locked the channel between two commits of this one."""
+
+
 class WebcareChannel(models.Model):
     """One connected social account, polled for mentions and DMs.
 
@@ -208,26 +212,30 @@ class WebcareChannel(models.Model):
             try:
                 channel._fetch()
             except Exception as exc:
-                if not self.env.context.get("ir_cron_progress_id"):
+                if not self._in_cron():
                     raise
                 self.env.cr.rollback()
                 _logger.exception("Channel %s: import failed", channel.id)
                 channel._record_error(ProviderError(str(exc) or repr(exc)))
-            if channel._commit() <= 0:
+            if self._in_cron() and self.env["ir.cron"]._commit_progress() <= 0:
                 break  # out of time: the cron runs again soon
 
     def _fetch(self):
         """Import new mentions and DMs of this channel; record how it went.
 
-        A channel being imported by another transaction is skipped, so two
-        runs never work on the same channel at once.
+        The channel row stays locked for the whole run (taken again after
+        each commit), so a second run skips the channel instead of working
+        on it at the same time.
         """
         self.ensure_one()
         if not self.try_lock_for_update():
             return
-        if not self._rate_limited():
-            self._fetch_streams()
-        self._process_pending()
+        try:
+            if not self._rate_limited():
+                self._fetch_streams()
+            self._process_pending()
+        except ChannelTaken:
+            _logger.info("Channel %s: another run took over the import", self.id)
 
     def _fetch_streams(self):
         """Read every stream; keep the outcome on the channel."""
@@ -300,11 +308,19 @@ class WebcareChannel(models.Model):
     def _commit(self, processed=0):
         """Commit progress when running as the cron; tests and buttons don't.
 
-        Returns the seconds left for this cron run (infinite outside a cron).
+        After a commit the channel is locked again; if another run took it
+        meanwhile, ``ChannelTaken`` ends this one. Returns the seconds left
+        for this cron run (infinite outside a cron).
         """
-        if self.env.context.get("ir_cron_progress_id"):
-            return self.env["ir.cron"]._commit_progress(processed)
-        return float("inf")
+        if not self._in_cron():
+            return float("inf")
+        remaining = self.env["ir.cron"]._commit_progress(processed)
+        if not self.try_lock_for_update():
+            raise ChannelTaken()
+        return remaining
+
+    def _in_cron(self):
+        return bool(self.env.context.get("ir_cron_progress_id"))
 
     # ------------------------------------------------------------------
     # Sync state
