@@ -49,6 +49,13 @@ class InvalidCursor(ProviderError):
 
 
 class PayloadError(ProviderError):
-    """A response or an item in it could not be understood."""
+    """A response or an item in it could not be understood.
+
+    ``raw`` holds the unreadable text when there is one, so it can be kept.
+    """
 
     default_message = "The social network sent data that could not be read."
+
+    def __init__(self, message=None, *, status_code=None, raw=None):
+        self.raw = raw
+        super().__init__(message, status_code=status_code)

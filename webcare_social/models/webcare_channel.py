@@ -6,6 +6,7 @@ from odoo.tools import split_every
 
 from ..exceptions import (
     InvalidCursor,
+    PayloadError,
     ProviderAuthError,
     ProviderError,
     ProviderRateLimited,
@@ -248,6 +249,12 @@ class WebcareChannel(models.Model):
         except ProviderAuthError as exc:
             self._record_error(exc, state="error")
             self._warn_admin(exc)
+        except PayloadError as exc:  # keep what could not be read
+            self._record_error(exc)
+            if exc.raw:
+                self.env["webcare.message"]._store_unreadable(
+                    self, exc.message, exc.raw
+                )
         except ProviderError as exc:
             self._record_error(exc)
         else:

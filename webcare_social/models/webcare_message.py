@@ -127,6 +127,18 @@ class WebcareMessage(models.Model):
         )
 
     @api.model
+    def _store_unreadable(self, channel, error, raw):
+        """Keep a response that could not be read at all, as a failed message."""
+        return self.create(
+            {
+                "channel_id": channel.id,
+                "state": "failed",
+                "error": error,
+                "payload": raw,
+            }
+        )
+
+    @api.model
     def _known_ids(self, channel, external_ids):
         """The ``external_ids`` already stored for ``channel``."""
         external_ids = [i for i in external_ids if i]

@@ -321,9 +321,12 @@ def load_body(text, status=200):
         raise PayloadError(
             f"X sent a response that is not JSON (HTTP {status}).",
             status_code=status,
+            raw=text,
         ) from None
     if not isinstance(body, dict):
-        raise PayloadError("X sent JSON that is not an object.", status_code=status)
+        raise PayloadError(
+            "X sent JSON that is not an object.", status_code=status, raw=text
+        )
     return body
 
 
@@ -404,7 +407,7 @@ def _page_body(text):
         _title, detail = _problem_of(body)
         raise ProviderError(f"X API error: {detail}")
     if not isinstance(body.get("data", []), list):
-        raise PayloadError("X sent a page whose data is not a list.")
+        raise PayloadError("X sent a page whose data is not a list.", raw=text)
     return body
 
 

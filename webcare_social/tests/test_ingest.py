@@ -294,6 +294,19 @@ class TestFaults(XChannelCase):
         self.assertIn("created_at", failed.error)
         self.assertIn("a broken one", failed.payload)
 
+    def test_unreadable_page_is_kept_and_reported(self):
+        tweet = self.mention(STRANGER_ID, "still here next time")
+        self.standin.fail_next("/2/users", 200, body="<html>proxy error page</html>")
+        with mute_logger(CHANNEL_LOGGER):
+            kept = self.fetch()
+        self.assertIn("not JSON", self.channel.last_error)
+        self.assertEqual(kept.state, "failed")
+        self.assertIn("<html>proxy error page</html>", kept.payload)
+        self.assertFalse(self.channel.x_mentions_since_id)
+        self.fetch()  # the next run reads the page again
+        self.assertEqual(self.message(tweet["id"]).state, "ticketed")
+        self.assertFalse(self.channel.last_error)
+
     def test_processing_failure_kept_and_retried(self):
         # the handle "frequentflyer" now belongs to someone else's identity
         other = self.env["res.partner"].create({"name": "Old Owner"})
