@@ -1,4 +1,5 @@
 from . import test_handles
+from . import test_render_tone
 from . import test_identity
 from . import test_partner_search
 from . import test_security
