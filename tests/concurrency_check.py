@@ -25,7 +25,7 @@ channel.action_test_connection()
 env.cr.commit()
 
 barrier = threading.Barrier(2)
-errors = []
+errors, outcomes = [], []
 
 
 def run_import():
@@ -33,7 +33,7 @@ def run_import():
         with env.registry.cursor() as cr:
             other = api.Environment(cr, SUPERUSER_ID, {})
             barrier.wait(10)
-            other["webcare.channel"].browse(channel.id)._fetch()
+            outcomes.append(other["webcare.channel"].browse(channel.id)._fetch())
     except Exception as exc:  # noqa: BLE001 - reported below
         errors.append(repr(exc))
 
@@ -56,6 +56,8 @@ counts = Counter(messages.mapped("external_id"))
 doubles = [ext for ext, n in counts.items() if n > 1]
 expected = len(standin.tweets) + len(standin.dm_events)
 problems = errors + [f"stored twice: {doubles}"] * bool(doubles)
+if sorted(outcomes) != [False, True]:
+    problems.append(f"expected one run to import and one to skip, got {outcomes}")
 if len(messages) != expected:
     problems.append(f"{len(messages)} messages stored, {expected} items served")
 tickets = messages.ticket_id

@@ -168,8 +168,15 @@ class WebcareChannel(models.Model):
 
     def action_fetch(self):
         """Run one import for these channels now."""
-        for channel in self:
-            channel._fetch()
+        busy = self.browse([channel.id for channel in self if not channel._fetch()])
+        if busy:
+            return self._notify(
+                self.env._(
+                    "Already being imported right now: %(channels)s",
+                    channels=", ".join(busy.mapped("name")),
+                ),
+                "warning",
+            )
         errors = self.filtered("last_error")
         if errors:
             return self._notify("\n".join(errors.mapped("last_error")), "warning")
@@ -226,17 +233,18 @@ class WebcareChannel(models.Model):
 
         The channel row stays locked for the whole run (taken again after
         each commit), so a second run skips the channel instead of working
-        on it at the same time.
+        on it at the same time. Returns False when it was skipped so.
         """
         self.ensure_one()
         if not self.try_lock_for_update():
-            return
+            return False
         try:
             if not self._rate_limited():
                 self._fetch_streams()
             self._process_pending()
         except ChannelTaken:
             _logger.info("Channel %s: another run took over the import", self.id)
+        return True
 
     def _fetch_streams(self):
         """Read every stream; keep the outcome on the channel."""
