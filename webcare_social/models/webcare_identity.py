@@ -227,20 +227,26 @@ class WebcareIdentity(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _match_author(self, network, author):
+    def _match_author(self, network, author, known=None):
         """Return the identity of a post's author, refreshed or created.
 
         ``author`` has ``external_id``, ``handle``, ``name``,
         ``followers_count`` and ``verified``. A known external id wins (a
         changed handle updates that identity); else a hand-entered handle
         without id gets the id; else a new identity without contact is
-        made, so strangers never become contacts.
+        made, so strangers never become contacts. ``known`` maps
+        ``(network, external_id)`` to the identities a batch already read
+        (a missing key then means there is none).
         """
         Identity = self.sudo()
-        identity = Identity.search(
-            [("network", "=", network), ("external_id", "=", author["external_id"])],
-            limit=1,
-        ) or Identity.search(
+        key = (network, author["external_id"])
+        if known is not None:
+            identity = known.get(key, Identity.browse()).sudo()
+        else:
+            identity = Identity.search(
+                [("network", "=", network), ("external_id", "=", key[1])], limit=1
+            )
+        identity = identity or Identity.search(
             [
                 ("network", "=", network),
                 ("external_id", "=", False),

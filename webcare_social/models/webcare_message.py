@@ -179,32 +179,68 @@ class WebcareMessage(models.Model):
     # ------------------------------------------------------------------
 
     def _process(self):
-        """Process each message on its own; one failure does not stop the rest."""
+        """Process each message on its own; one failure does not stop the rest.
+
+        The authors' identities and the conversations' tickets are read once
+        for the batch and updated as messages succeed.
+        """
+        memo = self._batch_memo()
         for message in self:
             try:
                 with self.env.cr.savepoint():
-                    message._process_one()
+                    message._process_one(memo)
             except Exception as exc:  # noqa: BLE001 - kept on the message instead
                 _logger.info("Message %s failed: %s", message.id, exc)
                 message.write({"state": "failed", "error": str(exc) or repr(exc)})
+            else:
+                memo.learn(message)
 
-    def _process_one(self):
+    def _batch_memo(self):
+        """Read the identities and conversation tickets this batch needs."""
+        identities = {}
+        for channel in self.channel_id:
+            network = channel._network()
+            mine = self.filtered(lambda m, c=channel: m.channel_id == c)
+            author_ids = [i for i in mine.mapped("author_external_id") if i]
+            found = self.env["webcare.identity"].search(
+                [("network", "=", network), ("external_id", "in", author_ids)]
+            )
+            identities.update({(network, i.external_id): i for i in found})
+        earlier = self.search(
+            [
+                ("channel_id", "in", self.channel_id.ids),
+                (
+                    "conversation_ref",
+                    "in",
+                    [r for r in self.mapped("conversation_ref") if r],
+                ),
+                ("ticket_id", "!=", False),
+                ("id", "not in", self.ids),
+            ]
+        )  # newest first: the first one met is a conversation's current ticket
+        tickets = {}
+        for message in earlier:
+            key = (message.channel_id.id, message.conversation_ref)
+            tickets.setdefault(key, message.ticket_id)
+        return _BatchMemo(identities, tickets)
+
+    def _process_one(self, memo):
         self.ensure_one()
         reason = self._ignore_reason()
         if reason == "own_post":  # our account is no customer: keep it with its thread
-            ticket = self._conversation_ticket()
+            ticket = memo.ticket_of(self)
             self.write(
                 {"state": "ignored", "ignore_reason": reason, "ticket_id": ticket.id}
             )
             return
         identity = self.env["webcare.identity"]._match_author(
-            self.channel_id._network(), self._author_values()
+            self.channel_id._network(), self._author_values(), known=memo.identities
         )
         self.write({"identity_id": identity.id, "partner_id": identity.partner_id.id})
         if reason:
             self.write({"state": "ignored", "ignore_reason": reason, "error": False})
             return
-        ticket = self._thread_ticket()
+        ticket = self._thread_ticket(memo.ticket_of(self))
         if ticket:
             self._append_to(ticket)
         else:
@@ -242,22 +278,8 @@ class WebcareMessage(models.Model):
     # Threading
     # ------------------------------------------------------------------
 
-    def _conversation_ticket(self):
-        """The ticket of the latest earlier message of this conversation."""
-        earlier = self.search(
-            [
-                ("channel_id", "=", self.channel_id.id),
-                ("conversation_ref", "=", self.conversation_ref),
-                ("ticket_id", "!=", False),
-                ("id", "!=", self.id),
-            ],
-            limit=1,
-        )
-        return earlier.ticket_id
-
-    def _thread_ticket(self):
-        """Return the ticket this message continues, reopened if need be."""
-        ticket = self._conversation_ticket()
+    def _thread_ticket(self, ticket):
+        """Return the conversation's ``ticket`` to continue, reopened if need be."""
         if not ticket or not ticket.closed:
             return ticket
         if self._reopen_window_open(ticket):
@@ -356,6 +378,31 @@ class WebcareMessage(models.Model):
         vals.pop("payload")
         self.write(vals)
         return True
+
+
+class _BatchMemo:
+    """What a batch of messages knows so far: identities and tickets.
+
+    ``identities`` maps ``(network, author external id)`` to an identity;
+    ``tickets`` maps ``(channel id, conversation ref)`` to its latest ticket.
+    Only messages that were processed successfully teach it anything.
+    """
+
+    def __init__(self, identities, tickets):
+        self.identities = identities
+        self.tickets = tickets
+
+    def ticket_of(self, message):
+        key = (message.channel_id.id, message.conversation_ref)
+        return self.tickets.get(key, message.env["helpdesk.ticket"])
+
+    def learn(self, message):
+        if message.identity_id and message.author_external_id:
+            key = (message.identity_id.network, message.author_external_id)
+            self.identities[key] = message.identity_id
+        if message.ticket_id:
+            key = (message.channel_id.id, message.conversation_ref)
+            self.tickets[key] = message.ticket_id
 
 
 def _keywords(text):
