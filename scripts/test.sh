@@ -26,6 +26,17 @@ odoo_tests() {  # odoo_tests DB LOG DEMO_FLAG TAGS
     grep -E "odoo\.tests\.(result|stats)|(ERROR|FAIL|CRITICAL)" "$log" | grep -v "^ *$" | tail -n 40 >&2 || true
 }
 
+shell_check() {  # shell_check DB SCRIPT LOG CHECK...: run tests/SCRIPT in odoo shell
+    local db=$1 script=$2 log=$3 check
+    shift 3
+    odoo_bin shell "${DB_ARGS[@]}" -d "$db" --addons-path "$(addons_path)" --http-interface 127.0.0.1 \
+        --no-http --log-level warn <"$ROOT/tests/$script" >"$log" 2>&1 || true
+    grep -E "^CHECK" "$log" >&2 || tail -n 20 "$log" >&2
+    for check in "$@"; do
+        grep -q "^CHECK $check:" "$log" || echo "CHECK $check: FAIL (the check did not run; see $log)" >>"$log"
+    done
+}
+
 drop_db() { [ "${KEEP_DB:-0}" = 1 ] || psql_private -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" >/dev/null 2>&1 || true; }
 
 start=$(date +%s)
@@ -37,18 +48,10 @@ logs=("$logdir/1-nodemo.odoo.log")
 if [ -z "${TEST_TAGS:-}" ]; then
     db2="wc_test_${run_id}_demo"
     odoo_tests "$db2" "$logdir/2-demo.odoo.log" --with-demo "/webcare_social,-/webcare_social:TestIdentityTour"
-    say "Two simultaneous imports of the demo channel against the stand-in (must store each item once)"
-    odoo_bin shell "${DB_ARGS[@]}" -d "$db2" --addons-path "$(addons_path)" --http-interface 127.0.0.1 \
-        --no-http --log-level warn <"$ROOT/tests/concurrency_check.py" >"$logdir/3-concurrency.log" 2>&1 || true
-    grep -E "^CHECK" "$logdir/3-concurrency.log" >&2 || tail -n 20 "$logdir/3-concurrency.log" >&2
-    for check in concurrent_runs cron_run; do
-        grep -q "^CHECK $check" "$logdir/3-concurrency.log" || echo "CHECK $check: FAIL (the check did not run; see $logdir/3-concurrency.log)" >>"$logdir/3-concurrency.log"
-    done
+    say "Two simultaneous imports of the demo channel against the stand-in, then the real cron job"
+    shell_check "$db2" concurrency_check.py "$logdir/3-concurrency.log" concurrent_runs cron_run
     say "Uninstalling webcare_social from '$db2' and checking that nothing is left"
-    odoo_bin shell "${DB_ARGS[@]}" -d "$db2" --addons-path "$(addons_path)" --http-interface 127.0.0.1 \
-        --no-http --log-level warn <"$ROOT/tests/uninstall_check.py" >"$logdir/4-uninstall.log" 2>&1 || true
-    grep -E "^CHECK" "$logdir/4-uninstall.log" >&2 || tail -n 20 "$logdir/4-uninstall.log" >&2
-    grep -q "^CHECK uninstall" "$logdir/4-uninstall.log" || echo "CHECK uninstall: FAIL (the check did not run; see $logdir/4-uninstall.log)" >>"$logdir/4-uninstall.log"
+    shell_check "$db2" uninstall_check.py "$logdir/4-uninstall.log" uninstall
     drop_db "$db2"
     logs+=("$logdir/2-demo.odoo.log" "$logdir/3-concurrency.log" "$logdir/4-uninstall.log")
 fi

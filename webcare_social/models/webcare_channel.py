@@ -363,6 +363,9 @@ class WebcareChannel(models.Model):
     def _warn_admin(self, exc):
         """Leave the administrator a to-do on the channel to reconnect it."""
         admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        if self.activity_ids.filtered(lambda a: a.activity_type_id == todo):
+            return  # one open to-do is enough, however often the import fails
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=self.env._("Reconnect %(channel)s", channel=self.name),

@@ -1,8 +1,9 @@
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 
+from ..exceptions import ProviderError
 from ..tools import render, tone
 
 _logger = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ class WebcareMessage(models.Model):
         "webcare.channel", required=True, index=True, ondelete="cascade"
     )
     company_id = fields.Many2one(related="channel_id.company_id", store=True)
-    external_id = fields.Char(string="ID on the network", index=True)
+    # looked up with channel_id, served by the unique index below
+    external_id = fields.Char(string="ID on the network")
     kind = fields.Selection(
         [("mention", "Mention"), ("reply", "Reply"), ("dm", "Direct message")]
     )
@@ -114,13 +116,7 @@ class WebcareMessage(models.Model):
         known = self._known_ids(channel, [e.external_id for e in item_errors])
         return self.create(
             [
-                {
-                    "channel_id": channel.id,
-                    "external_id": e.external_id,
-                    "state": "failed",
-                    "error": e.error,
-                    "payload": e.raw,
-                }
+                self._failed_vals(channel, e.error, e.raw, e.external_id)
                 for e in item_errors
                 if not e.external_id or e.external_id not in known
             ]
@@ -129,14 +125,17 @@ class WebcareMessage(models.Model):
     @api.model
     def _store_unreadable(self, channel, error, raw):
         """Keep a response that could not be read at all, as a failed message."""
-        return self.create(
-            {
-                "channel_id": channel.id,
-                "state": "failed",
-                "error": error,
-                "payload": raw,
-            }
-        )
+        return self.create(self._failed_vals(channel, error, raw))
+
+    @api.model
+    def _failed_vals(self, channel, error, raw, external_id=False):
+        return {
+            "channel_id": channel.id,
+            "external_id": external_id,
+            "state": "failed",
+            "error": error,
+            "payload": raw,
+        }
 
     @api.model
     def _known_ids(self, channel, external_ids):
@@ -358,12 +357,11 @@ class WebcareMessage(models.Model):
     # ------------------------------------------------------------------
 
     def action_retry(self):
-        """Process failed messages again, re-reading their payload if needed."""
-        for message in self.filtered(lambda m: m.state == "failed"):
-            if not message.author_handle and not message._reparse():
-                continue
-            message.state = "new"
-            message._process()
+        """Process failed messages again, oldest first, re-reading payloads."""
+        failed = self.filtered(lambda m: m.state == "failed")
+        readable = failed.filtered(lambda m: m.author_handle or m._reparse())
+        readable.state = "new"
+        readable.sorted(lambda m: (m.posted_at or datetime.min, m.id))._process()
         return True
 
     def _reparse(self):
@@ -371,11 +369,11 @@ class WebcareMessage(models.Model):
         service = self.channel_id._get_service()
         try:
             post = service.parse_item(self.payload, self.channel_id.account_external_id)
-        except Exception as exc:  # noqa: BLE001 - the item stays failed, with why
-            self.error = str(exc) or repr(exc)
+        except ProviderError as exc:  # the item stays failed, with why
+            self.error = exc.message
             return False
         vals = self._prepare_vals(self.channel_id, post)
-        vals.pop("payload")
+        del vals["payload"]  # keep the item exactly as it was received
         self.write(vals)
         return True
 

@@ -386,7 +386,7 @@ def parse_item(raw, account_id):
 
     Raises ``PayloadError`` when it still cannot be read.
     """
-    stored = load_body(raw)
+    stored = load_body(raw or "")
     item = stored.get("data", stored)
     if not isinstance(item, dict):
         raise PayloadError("The stored item is not a JSON object.")
