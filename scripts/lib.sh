@@ -20,6 +20,38 @@ need() {  # need CMD "how to get it"
 }
 
 # --------------------------------------------------------------------------
+# Debian packages: installed without a prompt when missing (root or sudo -n)
+# --------------------------------------------------------------------------
+have_pg_server() {
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1
+}
+
+ensure_debian_packages() {  # ensure_debian_packages [chromium]
+    local missing=() apt_get
+    command -v pg_config >/dev/null 2>&1 || missing+=(libpq-dev)                     # builds psycopg2
+    [ -n "${PGHOST:-}" ] || have_pg_server || missing+=(postgresql)                # private cluster
+    command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+    if [ "${1:-}" = chromium ] && ! command -v chromium >/dev/null 2>&1 \
+        && ! command -v google-chrome >/dev/null 2>&1; then
+        missing+=(chromium)                                                         # browser tours
+    fi
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+    if [ "$(id -u)" = 0 ]; then
+        apt_get=(apt-get)
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        apt_get=(sudo -n apt-get)
+    else
+        die "Missing Debian packages: ${missing[*]}. Install them once with: sudo sh -c '$cmd'"
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "Missing packages: ${missing[*]} (no apt-get here: install them with your system's package manager)."
+    say "Installing Debian packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" update -qq >/dev/null \
+        && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || die "Installing ${missing[*]} failed. Run: sudo sh -c '$cmd'"
+}
+
+# --------------------------------------------------------------------------
 # Odoo source: $ODOO_SRC, else the cache, else a shallow clone into the cache
 # --------------------------------------------------------------------------
 find_odoo() {
@@ -143,7 +175,8 @@ odoo_bin() {
     "$VENV/bin/python" "$ODOO_SRC/odoo-bin" "$@"
 }
 
-bootstrap() {
+bootstrap() {  # bootstrap [chromium]
+    ensure_debian_packages "${1:-}"
     find_odoo
     say "Odoo source: $ODOO_SRC"
     ensure_venv

@@ -5,11 +5,7 @@
 #          demo channel (no item stored twice), then uninstall and check the DB is clean
 # Env: KEEP_DB=1 keeps the databases; TEST_TAGS overrides the tags of run 1 (and skips run 2).
 source "$(dirname "$0")/lib.sh"
-bootstrap
-
-if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
-    die "Chromium is missing: the browser tours would be skipped. Debian: apt-get install --no-install-recommends chromium"
-fi
+bootstrap chromium
 
 run_id="$(date +%s)_$$"
 logdir="$LOCAL/test-logs/$run_id"
