@@ -64,6 +64,10 @@ class WebcareIdentity(models.Model):
         help="The customer agreed that this account is kept on their record."
     )
     consent_date = fields.Datetime(readonly=True)
+    previous_handle_ids = fields.One2many(
+        "webcare.identity.handle", "identity_id", string="Earlier handles"
+    )
+    message_ids = fields.One2many("webcare.message", "identity_id", string="Messages")
 
     _network_external_id_uniq = models.Constraint(
         "UNIQUE(network, external_id)",
@@ -75,6 +79,9 @@ class WebcareIdentity(models.Model):
         "This handle is already known on this network: "
         "an identity exists only once per network.",
     )
+    _name_trgm_idx = models.Index("USING gin (name gin_trgm_ops)")
+    # the caller lookup finds a handle on any network
+    _handle_normalized_idx = models.Index("(handle_normalized)")
 
     # ------------------------------------------------------------------
     # Computes
@@ -123,7 +130,8 @@ class WebcareIdentity(models.Model):
                 fresh.append(self._stamp_link(vals))
             slots.append(existing)
         created = super().create(fresh)
-        created.filtered("partner_id")._log_on_partner("linked")
+        linked = created.filtered("partner_id")
+        linked._log_on_partner("linked", linked._link_history())
         new_ids = iter(created.ids)
         return self.browse([slot.id if slot else next(new_ids) for slot in slots])
 
@@ -131,6 +139,8 @@ class WebcareIdentity(models.Model):
         vals = self._clean_vals(vals)
         if "consent" in vals:
             vals["consent_date"] = fields.Datetime.now() if vals["consent"] else False
+        if vals.get("handle"):
+            self._keep_old_handles(vals["handle"])
         if "partner_id" not in vals:
             return super().write(vals)
         new_partner = vals["partner_id"]
@@ -138,8 +148,56 @@ class WebcareIdentity(models.Model):
         moved.filtered("partner_id")._log_on_partner("unlinked")
         res = super().write(self._stamp_link(vals))
         if new_partner:
-            moved._log_on_partner("linked")
+            moved._log_on_partner("linked", moved._link_history())
         return res
+
+    def _keep_old_handles(self, new_handle):
+        """Remember the handles these identities are leaving behind."""
+        key = handles.normalize_handle(new_handle)
+        leaving = self.filtered(lambda i: i.handle and i.handle_normalized != key)
+        self.env["webcare.identity.handle"].sudo().create(
+            [{"identity_id": i.id, "handle": i.handle} for i in leaving]
+        )
+
+    def _link_history(self):
+        """Give the contact what its identity did before it was linked.
+
+        The identity's messages, its tickets without a contact (and our
+        replies in them) and the calls recognised through it get the
+        identity's contact. Returns ``{identity id: (messages, tickets)}``.
+        """
+        counts = {}
+        Message = self.env["webcare.message"].sudo()
+        for identity in self.filtered("partner_id"):
+            partner = identity.partner_id
+            messages = Message.search(
+                [("identity_id", "=", identity.id), ("partner_id", "!=", partner.id)]
+            )
+            tickets = (
+                self.env["helpdesk.ticket"]
+                .sudo()
+                .search(
+                    [
+                        ("webcare_identity_id", "=", identity.id),
+                        ("partner_id", "=", False),
+                    ]
+                )
+            )
+            replies = Message.search(
+                [("ticket_id", "in", tickets.ids), ("partner_id", "=", False)]
+            )
+            (messages | replies).write({"partner_id": partner.id})
+            tickets.write({"partner_id": partner.id, "partner_name": partner.name})
+            calls = (
+                self.env["webcare.call"]
+                .sudo()
+                .search([("identity_id", "=", identity.id), ("partner_id", "=", False)])
+            )
+            # they were recognised through the identity: keep saying how
+            for how, group in calls.grouped("matched_by").items():
+                group.write({"partner_id": partner.id, "matched_by": how or "agent"})
+            counts[identity.id] = (len(messages), len(tickets))
+        return counts
 
     @api.model
     def _clean_vals(self, vals):
@@ -271,6 +329,35 @@ class WebcareIdentity(models.Model):
         self.filtered("partner_id").write({"partner_id": False})
         return True
 
+    def webcare_link_caller(self, phone=None, partner_id=None):
+        """Link this identity to the caller in one click; return the contact id.
+
+        With ``partner_id`` the identity is linked to that contact; without,
+        a contact is created from the identity (name, handle, ``phone``). A
+        number the contact does not have yet is saved on it.
+        """
+        self.ensure_one()
+        if self.partner_id and self.partner_id.id != partner_id and partner_id:
+            self._check_reusable_for({"partner_id": partner_id})
+        partner = self.env["res.partner"].browse(partner_id).exists()
+        if not partner:
+            partner = self.partner_id or self.env["res.partner"].create(
+                {"name": self.name or self.handle, "phone": phone or False}
+            )
+        elif phone and not partner.phone:
+            partner.phone = phone
+        if self.partner_id != partner:
+            self.write(
+                {
+                    "partner_id": partner.id,
+                    "link_method": "agent",
+                    "link_note": self.env._("Recognised as the caller of %s", phone)
+                    if phone
+                    else False,
+                }
+            )
+        return partner.id
+
     def action_open_profile(self):
         self.ensure_one()
         return {"type": "ir.actions.act_url", "url": self.profile_url, "target": "new"}
@@ -279,8 +366,12 @@ class WebcareIdentity(models.Model):
     # Chatter
     # ------------------------------------------------------------------
 
-    def _log_on_partner(self, event):
-        """Log a link or unlink of each identity in its contact's chatter."""
+    def _log_on_partner(self, event, history=None):
+        """Log a link or unlink of each identity in its contact's chatter.
+
+        ``history`` maps identity ids to the (messages, tickets) counts that
+        linking gave the contact.
+        """
         methods = dict(self._fields["link_method"]._description_selection(self.env))
         for identity in self:
             if event == "linked":
@@ -292,6 +383,14 @@ class WebcareIdentity(models.Model):
                 )
                 if identity.link_note:
                     body += Markup("<p>%s</p>") % identity.link_note
+                messages, tickets = (history or {}).get(identity.id, (0, 0))
+                if messages or tickets:
+                    body += Markup("<p>%s</p>") % self.env._(
+                        "Its %(messages)s earlier messages and %(tickets)s tickets "
+                        "are now on this contact.",
+                        messages=messages,
+                        tickets=tickets,
+                    )
             else:
                 body = Markup("<p>%s</p>") % self.env._(
                     "Social identity %(identity)s unlinked by %(user)s.",

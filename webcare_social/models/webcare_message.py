@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from ..exceptions import ProviderError
 from ..tools import render, tone
 
+AGENT_GROUP = "webcare_social.group_webcare_agent"
+
 _logger = logging.getLogger(__name__)
 
 IGNORE_REASONS = [
@@ -42,7 +44,13 @@ class WebcareMessage(models.Model):
         [("inbound", "Inbound"), ("outbound", "Outbound")], default="inbound"
     )
     identity_id = fields.Many2one("webcare.identity", string="Author", index=True)
-    partner_id = fields.Many2one("res.partner", string="Contact", index=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Contact",
+        index=True,
+        help="The customer: the author of an inbound message, the person we "
+        "answered for an outbound one.",
+    )
     author_external_id = fields.Char()
     author_handle = fields.Char()
     author_name = fields.Char()
@@ -68,24 +76,62 @@ class WebcareMessage(models.Model):
         index=True,
     )
     ignore_reason = fields.Selection(IGNORE_REASONS)
-    error = fields.Text()
-    payload = fields.Text(help="The item exactly as received (JSON).")
+    error = fields.Text(help="Why it failed, for people.")
+    error_detail = fields.Text(
+        string="Technical detail", help="The error as the code saw it."
+    )
+    payload = fields.Text(
+        help="The item exactly as received (JSON).", groups=AGENT_GROUP
+    )
+    evidence_ids = fields.One2many(
+        "webcare.evidence", "message_id", string="Details found", groups=AGENT_GROUP
+    )
 
     _channel_external_id_uniq = models.Constraint(
         "UNIQUE(channel_id, external_id)",
         "This message was already imported for this channel.",
     )
+    _partner_posted_idx = models.Index(
+        "(partner_id, posted_at DESC) WHERE partner_id IS NOT NULL"
+    )
 
-    @api.depends("author_handle", "body", "external_id")
+    @api.depends("author_handle", "body", "external_id", "kind")
+    @api.depends_context("uid")
     def _compute_display_name(self):
+        can_read_dm = self._can_read_dm()
         for message in self:
+            if message.kind == "dm" and not can_read_dm:
+                text = self.env._("Direct message")
+            else:
+                text = render.shorten(message.body or "", 50)
             if not message.author_handle:
-                message.display_name = message.external_id or self.env._(
-                    "Unreadable item"
-                )
+                text = text or message.external_id or self.env._("Unreadable item")
+                message.display_name = text
                 continue
-            text = " ".join((message.body or "").split())
-            message.display_name = f"@{message.author_handle}: {text[:50]}"
+            message.display_name = f"@{message.author_handle}: {text}"
+
+    @api.model
+    def _can_read_dm(self):
+        """Tell whether the user may read DM texts (Webcare users only)."""
+        return self.env.su or self.env.user.has_group(AGENT_GROUP)
+
+    def _banner_text(self):
+        """ "Posted on X 2 hours ago: '…'" for the recognition banner."""
+        self.ensure_one()
+        network = dict(
+            self.channel_id._fields["provider"]._description_selection(self.env)
+        ).get(self.channel_id.provider, "")
+        age = self.env["res.partner"]._webcare_age(self.posted_at)
+        if self.kind == "dm":
+            text = self.env._(
+                "Sent a DM on %(network)s %(age)s", network=network, age=age
+            )
+            if not self.sudo(False)._can_read_dm():
+                return text
+        else:
+            text = self.env._("Posted on %(network)s %(age)s", network=network, age=age)
+        quote = render.shorten(render.strip_mentions(self.body) or self.body, 80)
+        return f"{text}: “{quote}”"
 
     # ------------------------------------------------------------------
     # Storing what a provider sent
@@ -116,7 +162,9 @@ class WebcareMessage(models.Model):
         known = self._known_ids(channel, [e.external_id for e in item_errors])
         return self.create(
             [
-                self._failed_vals(channel, e.error, e.raw, e.external_id)
+                self._failed_vals(
+                    channel, e.error, e.raw, e.external_id, e.partial, e.detail
+                )
                 for e in item_errors
                 if not e.external_id or e.external_id not in known
             ]
@@ -128,14 +176,30 @@ class WebcareMessage(models.Model):
         return self.create(self._failed_vals(channel, error, raw))
 
     @api.model
-    def _failed_vals(self, channel, error, raw, external_id=False):
-        return {
+    def _failed_vals(
+        self, channel, error, raw, external_id=False, partial=None, detail=False
+    ):
+        """Values of a message that could not be read; keep what could."""
+        vals = {
             "channel_id": channel.id,
             "external_id": external_id,
             "state": "failed",
             "error": error,
+            "error_detail": detail,
             "payload": raw,
         }
+        if partial:
+            vals.update(
+                {
+                    "kind": partial.kind,
+                    "body": partial.body,
+                    "posted_at": partial.posted_at,
+                    "author_external_id": partial.author_external_id,
+                    "author_handle": partial.author_handle,
+                    "url": partial.url,
+                }
+            )
+        return vals
 
     @api.model
     def _known_ids(self, channel, external_ids):
@@ -190,7 +254,13 @@ class WebcareMessage(models.Model):
                     message._process_one(memo)
             except Exception as exc:  # noqa: BLE001 - kept on the message instead
                 _logger.info("Message %s failed: %s", message.id, exc)
-                message.write({"state": "failed", "error": str(exc) or repr(exc)})
+                message.write(
+                    {
+                        "state": "failed",
+                        "error": _readable_error(message.env, exc),
+                        "error_detail": f"{type(exc).__name__}: {exc}",
+                    }
+                )
             else:
                 memo.learn(message)
 
@@ -229,7 +299,12 @@ class WebcareMessage(models.Model):
         if reason == "own_post":  # our account is no customer: keep it with its thread
             ticket = memo.ticket_of(self)
             self.write(
-                {"state": "ignored", "ignore_reason": reason, "ticket_id": ticket.id}
+                {
+                    "state": "ignored",
+                    "ignore_reason": reason,
+                    "ticket_id": ticket.id,
+                    "partner_id": ticket.partner_id.id,
+                }
             )
             return
         identity = self.env["webcare.identity"]._match_author(
@@ -237,14 +312,29 @@ class WebcareMessage(models.Model):
         )
         self.write({"identity_id": identity.id, "partner_id": identity.partner_id.id})
         if reason:
-            self.write({"state": "ignored", "ignore_reason": reason, "error": False})
+            self.write(
+                {
+                    "state": "ignored",
+                    "ignore_reason": reason,
+                    "error": False,
+                    "error_detail": False,
+                }
+            )
             return
         ticket = self._thread_ticket(memo.ticket_of(self))
         if ticket:
             self._append_to(ticket)
         else:
             ticket = self.env["helpdesk.ticket"].create(self._prepare_ticket_vals())
-        self.write({"state": "ticketed", "ticket_id": ticket.id, "error": False})
+        self.write(
+            {
+                "state": "ticketed",
+                "ticket_id": ticket.id,
+                "error": False,
+                "error_detail": False,
+            }
+        )
+        self.env["webcare.evidence"].sudo()._record(self)
 
     def _author_values(self):
         return {
@@ -296,10 +386,11 @@ class WebcareMessage(models.Model):
         return closed >= fields.Datetime.now() - timedelta(days=days)
 
     def _append_to(self, ticket):
+        """Add the customer's words to the ticket's chatter, readable at a glance."""
         ticket.message_post(
             body=self._render(),
             message_type="comment",
-            subtype_xmlid="mail.mt_note",
+            subtype_xmlid="webcare_social.mt_webcare_post",
             author_id=self.partner_id.id or False,
             email_from=f"@{self.author_handle}" if not self.partner_id else False,
         )
@@ -310,9 +401,13 @@ class WebcareMessage(models.Model):
 
     def _prepare_ticket_vals(self):
         channel = self.channel_id
-        text = " ".join((self.body or "").split())
+        fallback = (
+            self.env._("DM from @%(handle)s", handle=self.author_handle)
+            if self.kind == "dm"
+            else self.env._("Post by @%(handle)s", handle=self.author_handle)
+        )
         return {
-            "name": f"@{self.author_handle}: {text}"[:80],
+            "name": render.ticket_title(self.body, fallback),
             "description": self._render(),
             "partner_id": self.partner_id.id,
             "partner_name": self.partner_id.name or self.author_name,
@@ -326,6 +421,7 @@ class WebcareMessage(models.Model):
             "priority": self._priority(),
             "webcare_channel_id": channel.id,
             "webcare_identity_id": self.identity_id.id,
+            "webcare_posted_at": self.posted_at,
         }
 
     def _priority(self):
@@ -350,6 +446,7 @@ class WebcareMessage(models.Model):
             url=self.url,
             followers=self.author_followers,
             kind=kinds.get(self.kind),
+            link_label=self.env._("View the original post"),
         )
 
     # ------------------------------------------------------------------
@@ -359,7 +456,11 @@ class WebcareMessage(models.Model):
     def action_retry(self):
         """Process failed messages again, oldest first, re-reading payloads."""
         failed = self.filtered(lambda m: m.state == "failed")
-        readable = failed.filtered(lambda m: m.author_handle or m._reparse())
+        # read every payload again: an item kept with only part of its fields
+        # must not be processed from those parts
+        readable = failed.filtered(
+            lambda m: m._reparse() if m.payload else m.author_handle
+        )
         readable.state = "new"
         readable.sorted(lambda m: (m.posted_at or datetime.min, m.id))._process()
         return True
@@ -401,6 +502,14 @@ class _BatchMemo:
         if message.ticket_id:
             key = (message.channel_id.id, message.conversation_ref)
             self.tickets[key] = message.ticket_id
+
+
+def _readable_error(env, exc):
+    """A sentence for people about a processing failure."""
+    message = getattr(exc, "message", None) or (exc.args[0] if exc.args else "")
+    if isinstance(message, str) and message:
+        return env._("This message could not be processed: %(reason)s", reason=message)
+    return env._("This message could not be processed because of an unexpected error.")
 
 
 def _keywords(text):

@@ -47,12 +47,30 @@ class SocialPost:
 
 
 @dataclass(frozen=True, slots=True)
+class PartialPost:
+    """What could still be read of an item that failed to parse (all optional)."""
+
+    kind: str | None = None
+    body: str | None = None
+    posted_at: datetime | None = None
+    author_external_id: str | None = None
+    author_handle: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ItemError:
-    """An item of a page that could not be parsed; the others still were."""
+    """An item of a page that could not be parsed; the others still were.
+
+    ``error`` is a sentence for people, ``detail`` the technical reason and
+    ``partial`` what could be read of the item anyway.
+    """
 
     external_id: str | None
     error: str
     raw: str
+    partial: PartialPost | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from ..exceptions import (
     ProviderUnavailable,
 )
 from .base import SocialProviderBase, register_provider
-from .dto import Author, ItemError, Page, SocialPost
+from .dto import Author, ItemError, Page, PartialPost, SocialPost
 
 _logger = logging.getLogger(__name__)
 
@@ -363,7 +363,7 @@ def parse_mentions_page(text, account_id):
     def build(item):
         return _mention_post(item, users, tweets, str(account_id))
 
-    return _page(body, text, build)
+    return _page(body, text, build, lambda item: _salvage(item, users, "mention"))
 
 
 def parse_dm_page(text, account_id):
@@ -378,7 +378,7 @@ def parse_dm_page(text, account_id):
     def build(item):
         return _dm_post(item, users, str(account_id))
 
-    return _page(body, text, build)
+    return _page(body, text, build, lambda item: _salvage(item, users, "dm"))
 
 
 def parse_item(raw, account_id):
@@ -418,15 +418,27 @@ def _problem_of(body):
     return body.get("title") or "Error", "; ".join(d for d in details if d)
 
 
-def _page(body, text, build):
-    """Build every item of ``body["data"]`` into a ``Page``."""
+def _page(body, text, build, salvage):
+    """Build every item of ``body["data"]`` into a ``Page``.
+
+    An item that cannot be built becomes an ``ItemError`` with a sentence
+    for people, the technical reason and what ``salvage`` could still read.
+    """
     posts, errors = [], []
     for item in body.get("data") or []:
         try:
             post = build(item)
         except (KeyError, TypeError, ValueError, AttributeError, PayloadError) as exc:
             raw = _dumps({"data": item, "includes": body.get("includes") or {}})
-            errors.append(ItemError(_item_id(item), _describe(exc), raw))
+            errors.append(
+                ItemError(
+                    _item_id(item),
+                    _describe(exc),
+                    raw,
+                    partial=salvage(item),
+                    detail=f"{type(exc).__name__}: {exc}",
+                )
+            )
             continue
         if post is not None:
             posts.append(post)
@@ -483,10 +495,13 @@ def _dm_post(item, users, account_id):
 def _author(user_id, users):
     """Return the expanded author ``user_id``; raise if it was not included."""
     if not user_id:
-        raise PayloadError("The item names no author.")
+        raise PayloadError("X did not say who wrote this message.")
     user = users.get(str(user_id))
     if user is None:
-        raise PayloadError(f"Author {user_id} is missing from the includes.")
+        raise PayloadError(
+            f"X did not send the account that wrote this (user ID {user_id}); "
+            "it may be suspended, deleted or protected."
+        )
     return parse_author(user)
 
 
@@ -547,12 +562,45 @@ def _item_id(item):
 
 
 def _describe(exc):
-    """Return a short readable reason for a parsing failure."""
+    """Return a sentence for people about a parsing failure."""
     if isinstance(exc, KeyError):
-        return f"missing field {exc.args[0]!r}"
+        return f"X left out the field '{exc.args[0]}' that every message has."
     if isinstance(exc, PayloadError):
         return exc.message
-    return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ValueError) and "created_at" in str(exc):
+        return "The time of this message ('created_at') could not be read."
+    if isinstance(exc, ValueError):
+        return f"X sent a field this connector cannot read ({exc})."
+    return "X sent this message in a form this connector cannot read."
+
+
+def _salvage(item, users, kind):
+    """Return what can still be read of an item that failed to parse."""
+    if not isinstance(item, dict):
+        return None
+    author_id = item.get("author_id") or item.get("sender_id")
+    user = users.get(str(author_id)) if author_id else None
+    handle = user.get("username") if isinstance(user, dict) else None
+    try:
+        posted_at = parse_time(item.get("created_at"))
+    except (TypeError, ValueError):
+        posted_at = None
+    text = item.get("text")
+    if not isinstance(text, str):
+        text = None
+    elif kind != "dm":
+        text = html.unescape(text)
+    tweet_id = _item_id(item)
+    return PartialPost(
+        kind=kind if kind == "dm" or not item.get("referenced_tweets") else "reply",
+        body=text,
+        posted_at=posted_at,
+        author_external_id=str(author_id) if author_id else None,
+        author_handle=handle if isinstance(handle, str) else None,
+        url=f"https://x.com/{handle}/status/{tweet_id}"
+        if kind != "dm" and isinstance(handle, str) and tweet_id
+        else None,
+    )
 
 
 def _item_raw(item, author, referenced):

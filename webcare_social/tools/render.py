@@ -1,10 +1,14 @@
-"""Turn a social post into safe HTML for a ticket (no Odoo imports)."""
+"""Turn a social post into safe HTML and short texts (no Odoo imports)."""
 
 import re
 
 from markupsafe import Markup, escape
 
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+_LEADING_MENTIONS = re.compile(r"^(?:[@.][\w.@-]+[\s,:]*)+")
+_ANY_URL = re.compile(r"https?://\S+")
+TITLE_LENGTH = 60
+ELLIPSIS = "…"
 
 
 def linkify(text):
@@ -22,24 +26,57 @@ def linkify(text):
     return Markup("<br/>").join(Markup("").join(parts).split("\n"))
 
 
-def render_post(body, *, handle, name, network, url=None, followers=0, kind=None):
+def render_post(
+    body, *, handle, name, network, url=None, followers=0, kind=None, link_label=None
+):
     """Return the HTML shown on a ticket for one post.
 
-    Everything that came from the network is escaped; only the post's own
-    http(s) links become clickable.
+    The customer's words come first, as a plain paragraph: mail's chatter
+    folds quotes (``blockquote``) away behind "•••", and the text is what an
+    agent must read at a glance. Everything that came from the network is
+    escaped; only the post's own http(s) links become clickable.
     """
-    author = Markup("<strong>%s</strong> (@%s, %s)") % (name or handle, handle, network)
-    meta = [author]
+    meta = [Markup("%s (@%s, %s)") % (name or handle, handle, network)]
     if followers:
         meta.append(Markup("%s followers") % f"{followers:,}")
     if kind:
         meta.append(escape(kind))
-    html = Markup("<p>%s</p><blockquote>%s</blockquote>") % (
-        Markup(" · ").join(meta),
+    html = Markup("<p>%s</p><p><small>%s</small>") % (
         linkify(body),
+        Markup(" · ").join(meta),
     )
     if url:
         html += Markup(
-            '<p><a href="%s" target="_blank" rel="noopener noreferrer">%s</a></p>'
-        ) % (url, "View the original post")
-    return html
+            ' · <small><a href="%s" target="_blank" rel="noopener noreferrer">%s</a>'
+            "</small>"
+        ) % (url, link_label or "View the original post")
+    return html + Markup("</p>")
+
+
+def strip_mentions(text):
+    """Return ``text`` without the @handles it starts with and without links.
+
+    ``"@PolderAir @KLM mijn koffer is kwijt"`` gives ``"mijn koffer is kwijt"``.
+    """
+    text = _ANY_URL.sub("", text or "")
+    return " ".join(_LEADING_MENTIONS.sub("", text.strip()).split())
+
+
+def shorten(text, length=TITLE_LENGTH):
+    """Return ``text`` on one line, cut at a word boundary to ``length`` characters."""
+    text = " ".join((text or "").split())
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1]
+    if " " in cut and not text[length - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:-") + ELLIPSIS
+
+
+def ticket_title(body, fallback):
+    """Return a short, meaningful ticket title for a post.
+
+    The words of the post without the leading mentions and links, cut at a
+    word; ``fallback`` (e.g. "Post by @anna") when nothing is left.
+    """
+    return shorten(strip_mentions(body)) or fallback
