@@ -12,6 +12,8 @@ cr.execute(
     "WHERE column_name LIKE 'webcare%' AND table_schema = 'public'"
 )
 left += [f"column {r[0]}.{r[1]}" for r in cr.fetchall()]
+cr.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%webcare%'")
+left += [f"index {r[0]}" for r in cr.fetchall()]
 cr.execute("SELECT model FROM ir_model WHERE model LIKE 'webcare.%'")
 left += [f"model {r[0]}" for r in cr.fetchall()]
 cr.execute("SELECT count(*) FROM ir_model_data WHERE module = 'webcare_social'")

@@ -9,3 +9,11 @@ from . import test_x_client
 from . import test_ingest
 from . import test_channel
 from . import test_channel_tour
+from . import test_recognition_tours
+from . import test_phones_evidence
+from . import test_lookup
+from . import test_calls
+from . import test_timeline
+from . import test_linking
+from . import test_access_dm
+from . import test_json2

@@ -2,6 +2,7 @@ from odoo.tests import TransactionCase
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 
+from .common import create_users, use_dutch_company
 from .x_standin import XApiStandin
 
 ACCOUNT_ID = "1500000000000000001"
@@ -66,3 +67,14 @@ class XChannelCase(TransactionCase):
 
     def mention(self, author_id, text, **options):
         return self.standin.add_tweet(author_id, f"@PolderAir {text}", **options)
+
+
+class WebcareTeamCase(XChannelCase):
+    """An X channel of a Dutch company, users of every group, the agent in its team."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        use_dutch_company(cls.env)
+        create_users(cls)
+        cls.team.user_ids = [(4, cls.agent.id)]

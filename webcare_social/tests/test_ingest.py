@@ -78,6 +78,32 @@ class TestIngestMentions(XChannelCase):
         self.assertEqual(typed.external_id, "1690000000000000012")
         self.assertEqual(message.ticket_id.partner_id, jeroen)
 
+    def test_ticket_title_is_the_posts_words_cut_at_a_word(self):
+        message = self.fetch_one(
+            STRANGER_ID,
+            "@KLM mijn koffer is kwijt na de vlucht van Amsterdam naar Barcelona "
+            "gisteravond https://t.co/abc",
+        )
+        title = message.ticket_id.name
+        self.assertEqual(title, "mijn koffer is kwijt na de vlucht van Amsterdam naar…")
+
+    def test_ticket_title_of_only_mentions_names_the_author(self):
+        self.assertEqual(
+            self.fetch_one(STRANGER_ID, "@KLM").ticket_id.name,
+            "Post by @frequentflyer",
+        )
+        self.standin.add_dm(STRANGER_ID, "https://t.co/abc")
+        self.assertEqual(self.fetch()[-1].ticket_id.name, "DM from @frequentflyer")
+
+    def test_ticket_remembers_when_it_was_posted(self):
+        message = self.fetch_one(
+            STRANGER_ID, "oude vraag", created_at="2026-11-20T08:00:00Z"
+        )
+        self.assertEqual(
+            message.ticket_id.webcare_posted_at,
+            fields.Datetime.to_datetime("2026-11-20 08:00:00"),
+        )
+
     def fetch_one(self, author_id, text, **options):
         self.mention(author_id, text, **options)
         return self.fetch()[-1]
@@ -181,6 +207,41 @@ class TestThreading(XChannelCase):
         self.assertEqual(self.ticket.webcare_message_count, 2)
         self.assertIn(
             "nog steeds niets gehoord", str(self.ticket.message_ids.mapped("body"))
+        )
+
+    def test_appended_post_is_readable_at_a_glance(self):
+        self.reply("nog steeds niets gehoord")
+        subtype = self.env.ref("webcare_social.mt_webcare_post")
+        appended = self.ticket.message_ids.filtered(lambda m: m.subtype_id == subtype)
+        self.assertEqual(len(appended), 1)
+        body = str(appended.body)
+        self.assertNotIn("blockquote", body)
+        self.assertTrue(
+            body.startswith("<p>@PolderAir nog steeds niets gehoord</p>"), body
+        )
+        self.assertEqual(appended.message_type, "comment")
+        self.assertEqual(appended.author_id, self.anna)
+        self.assertNotIn("blockquote", str(self.ticket.description))
+        # the customer's words are not mailed to the ticket's followers again
+        self.assertFalse(subtype.default)
+        self.assertTrue(subtype.internal)
+
+    def test_posts_read_at_once_are_appended_oldest_first(self):
+        for text, minutes in (("later", 2), ("eerder", 1)):
+            self.standin.add_tweet(
+                ANNA_ID,
+                f"@PolderAir {text}",
+                in_reply_to=self.first["id"],
+                created_at=fields.Datetime.now() + timedelta(minutes=minutes),
+            )
+        self.fetch()
+        subtype = self.env.ref("webcare_social.mt_webcare_post")
+        appended = self.ticket.message_ids.filtered(
+            lambda m: m.subtype_id == subtype
+        ).sorted("id")
+        self.assertEqual(
+            [str(m.body).split("</p>")[0] for m in appended],
+            ["<p>@PolderAir eerder", "<p>@PolderAir later"],
         )
 
     def test_reply_reopens_recently_closed_ticket(self):
@@ -293,8 +354,48 @@ class TestFaults(XChannelCase):
         self.assertEqual(self.message(good["id"]).state, "ticketed")
         failed = self.message(bad["id"])
         self.assertEqual(failed.state, "failed")
-        self.assertIn("created_at", failed.error)
+        self.assertEqual(
+            failed.error, "X left out the field 'created_at' that every message has."
+        )
+        self.assertEqual(failed.error_detail, "KeyError: 'created_at'")
         self.assertIn("a broken one", failed.payload)
+        self.assertEqual(failed.body, "@PolderAir a broken one")
+        self.assertEqual(failed.kind, "mention")
+        self.assertEqual(failed.author_handle, "frequentflyer")
+        self.assertFalse(failed.posted_at)
+
+    def test_failed_message_keeps_text_date_and_kind(self):
+        # X leaves out authors that are suspended, deleted or protected
+        ghost = "1799999999999999999"
+        tweet = self.standin.add_tweet(
+            ghost,
+            "@PolderAir waar blijft mijn terugbetaling?",
+            created_at="2026-11-19T10:14:00Z",
+        )
+        self.fetch()
+        failed = self.message(tweet["id"])
+        self.assertEqual(failed.state, "failed")
+        self.assertEqual(failed.body, "@PolderAir waar blijft mijn terugbetaling?")
+        self.assertEqual(
+            failed.posted_at, fields.Datetime.to_datetime("2026-11-19 10:14:00")
+        )
+        self.assertEqual(failed.kind, "mention")
+        self.assertEqual(failed.author_external_id, ghost)
+        self.assertEqual(
+            failed.error,
+            f"X did not send the account that wrote this (user ID {ghost}); "
+            "it may be suspended, deleted or protected.",
+        )
+        self.assertNotIn("includes", failed.error)
+        self.assertTrue(failed.error_detail.startswith("PayloadError: "))
+        self.assertEqual(
+            failed.display_name, "@PolderAir waar blijft mijn terugbetaling?"
+        )
+        self.assertFalse(failed.ticket_id)
+        # a retry reads the item as received again: still no author, same sentence
+        self.channel.action_retry_failed()
+        self.assertEqual(failed.state, "failed")
+        self.assertTrue(failed.error.startswith("X did not send the account"))
 
     def test_unreadable_page_is_kept_and_reported(self):
         tweet = self.mention(STRANGER_ID, "still here next time")
@@ -324,7 +425,12 @@ class TestFaults(XChannelCase):
         self.fetch()
         failed = self.message(tweet["id"])
         self.assertEqual(failed.state, "failed")
+        self.assertTrue(
+            failed.error.startswith("This message could not be processed: "),
+            failed.error,
+        )
         self.assertIn("known as another account (user ID 1)", failed.error)
+        self.assertTrue(failed.error_detail.startswith("ValidationError: "))
         self.assertIn("my bag is lost", failed.payload)
         squatter.handle = "old_owner_new_name"
         self.channel.action_retry_failed()

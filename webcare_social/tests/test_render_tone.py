@@ -44,6 +44,17 @@ class TestRender(BaseCase):
         self.assertIn("12,500 followers", html)
         self.assertIn('href="https://x.com/AnnaDV/status/1"', html)
 
+    def test_post_is_a_plain_paragraph_not_a_quote(self):
+        # mail's chatter folds <blockquote> away behind "•••"
+        html = str(
+            render.render_post(
+                "mijn koffer\nis kwijt", handle="AnnaDV", name="Anna", network="X"
+            )
+        )
+        self.assertNotIn("blockquote", html)
+        self.assertTrue(html.startswith("<p>mijn koffer<br/>is kwijt</p>"), html)
+        self.assertEqual(html.count("<p>"), html.count("</p>"))
+
 
 @tagged("post_install", "-at_install")
 class TestTone(BaseCase):

@@ -63,7 +63,11 @@ class TestSecurity(WebcareCase):
 
     def test_every_model_has_access_rules(self):
         models = self.env["ir.model"].search(
-            [("model", "=like", "webcare.%"), ("transient", "=", False)]
+            [
+                ("model", "=like", "webcare.%"),
+                ("transient", "=", False),
+                ("abstract", "=", False),
+            ]
         )
         self.assertTrue(models)
         for model in models:

@@ -37,7 +37,7 @@ THOMAS_HTML = "2123094883169275921"
 JEROEN_NEW_HANDLE = "2123317852369924113"
 MALFORMED = "2123359124321292305"
 MARK_THANKS = "2123660107576348689"
-DEMO_TWEETS = 26
+DEMO_TWEETS = 27
 
 
 @tagged("post_install", "-at_install", "webcare_x")
@@ -161,7 +161,7 @@ class TestXClient(BaseCase):
         agent = posts[AGENT_JEROEN]
         self.assertEqual((agent.kind, agent.direction), ("reply", "outbound"))
         outbound = [p for p in posts.values() if p.direction == "outbound"]
-        self.assertEqual(len(outbound), 5)
+        self.assertEqual(len(outbound), 6)
         self.assertEqual(sum(p.is_repost for p in posts.values()), 2)
 
     def test_mentions_thread_references(self):
@@ -200,9 +200,43 @@ class TestXClient(BaseCase):
         self.assertEqual(len(page.errors), 1)
         error = page.errors[0]
         self.assertEqual(error.external_id, MALFORMED)
-        self.assertIn("1700000000000000099", error.error)
+        self.assertEqual(
+            error.error,
+            "X did not send the account that wrote this (user ID 1700000000000000099); "
+            "it may be suspended, deleted or protected.",
+        )
+        self.assertTrue(error.detail.startswith("PayloadError: "), error.detail)
         self.assertIn("terugbetaling", error.raw)
         self.assertNotIn(MALFORMED, posts)
+
+    def test_what_could_be_read_of_a_broken_item_is_kept(self):
+        page, _posts = self._one_page()
+        partial = page.errors[0].partial
+        self.assertEqual(partial.body, "@PolderAir waar blijft mijn terugbetaling???")
+        self.assertEqual(partial.kind, "mention")
+        self.assertEqual(partial.posted_at, datetime(2026, 11, 19, 10, 14))
+        self.assertEqual(partial.author_external_id, "1700000000000000099")
+        self.assertIsNone(partial.author_handle)  # that is what X left out
+        self.assertIsNone(partial.url)
+
+    def test_broken_reply_keeps_its_author_and_link(self):
+        self.standin.malform_next(
+            "/2/users/", lambda body: body["data"][0].pop("created_at")
+        )
+        page = self._client().fetch_mentions(ACCOUNT)
+        (broken,) = [e for e in page.errors if e.external_id == MARK_THANKS]
+        self.assertEqual(
+            broken.error, "X left out the field 'created_at' that every message has."
+        )
+        self.assertEqual(broken.detail, "KeyError: 'created_at'")
+        partial = broken.partial
+        self.assertIsNone(partial.posted_at)
+        self.assertEqual(partial.kind, "reply")
+        self.assertEqual(partial.author_handle, "markvisser_nl")
+        self.assertEqual(
+            partial.url, f"https://x.com/markvisser_nl/status/{MARK_THANKS}"
+        )
+        self.assertEqual(partial.body, "@PolderAir Gelukt, dank jullie wel! 👍")
 
     def test_missing_created_at_only_spoils_that_item(self):
         self.standin.malform_next(
@@ -274,7 +308,7 @@ class TestXClient(BaseCase):
 
     def test_dms_in_both_directions(self):
         page = self._client().fetch_dms(ACCOUNT)
-        self.assertEqual(len(page.posts), 5)
+        self.assertEqual(len(page.posts), 6)
         self.assertEqual(page.errors, ())
         anna = [p for p in page.posts if p.conversation_ref == f"{ACCOUNT}-{ANNA}"]
         self.assertEqual(
