@@ -1,31 +1,65 @@
 #!/usr/bin/env bash
-# make bench: the ingestion benchmark (bench/bench_ingest.py) on a throw-away database.
-# Prints a table and ratios against baselines of the same run; writes
-# bench/results/latest.json. See bench/README.md.
-# Env: BENCH_N (mentions, default 1000), BENCH_MEMORY=0 (skip the tracemalloc pass),
-#      KEEP_DB=1 (keep the database wc_bench_<pid>).
+# make bench: the benchmarks, each on its own throw-away database:
+#   ingest       bench/bench_ingest.py, the X mention ingestion -> bench/results/latest.json
+#   recognition  bench/recognition.py, caller lookup, timeline and incoming calls on
+#                200,000 contacts and 1,000,000 messages -> bench/results/recognition.json
+# Each prints a table and ratios against baselines of the same run. See bench/README.md.
+# Env: BENCH=ingest|recognition|all (default all: ingest, then recognition),
+#      BENCH_N (ingest: mentions, default 1000), BENCH_PROFILE=0 (ingest: no profiled pass),
+#      BENCH_SCALE (recognition: data size factor, default 1; 0.1 for a quick run),
+#      BENCH_LOOKUPS, BENCH_TIMELINES, BENCH_CALLS (recognition: repetitions, 200/50/50),
+#      KEEP_DB=1 (keep the databases wc_bench_<pid> and wc_bench_rec_<pid>).
 source "$(dirname "$0")/lib.sh"
+
+which="${BENCH:-all}"
+case "$which" in
+    all | ingest | recognition) ;;
+    *) die "BENCH must be ingest, recognition or all (got '$which')." ;;
+esac
 bootstrap
 
-db="wc_bench_$$"
-common=("${DB_ARGS[@]}" -d "$db" --addons-path "$(addons_path)" --http-interface 127.0.0.1 --no-http)
+dbs=()  # the databases made by this run, dropped at the end unless KEEP_DB=1
 drop_db() {
     if [ "${KEEP_DB:-0}" = 1 ]; then
-        say "Kept database '$db' (KEEP_DB=1)"
+        say "Kept database '$1' (KEEP_DB=1)"
     else
-        psql_private -d postgres -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true
+        psql_private -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" >/dev/null 2>&1 || true
     fi
 }
-trap drop_db EXIT
+drop_all() {
+    local db
+    for db in "${dbs[@]}"; do drop_db "$db"; done
+    dbs=()
+}
+trap drop_all EXIT
+
+use_db() {  # use_db DB: a new throw-away database with webcare_social, no demo data
+    db="$1"
+    dbs+=("$db")
+    common=("${DB_ARGS[@]}" -d "$db" --addons-path "$(addons_path)" --http-interface 127.0.0.1 --no-http)
+    say "Creating the throw-away database '$db' with webcare_social (no demo data)"
+    odoo_bin "${common[@]}" --without-demo -i webcare_social --stop-after-init --log-level warn \
+        || die "Installing webcare_social failed; see the messages above."
+}
+
+run_bench() {  # run_bench SCRIPT: run bench/SCRIPT in `odoo shell` on the database of use_db
+    mkdir -p "$ROOT/bench/results"
+    BENCH_RESULTS_DIR="$ROOT/bench/results" \
+        odoo_bin shell "${common[@]}" --log-level warn <"$ROOT/bench/$1" \
+        || die "The benchmark bench/$1 failed; see the messages above."
+}
 
 start=$(date +%s)
-say "Creating the throw-away database '$db' with webcare_social (no demo data)"
-odoo_bin "${common[@]}" --without-demo -i webcare_social --stop-after-init --log-level warn \
-    || die "Installing webcare_social failed; see the messages above."
-
-say "Running bench/bench_ingest.py with BENCH_N=${BENCH_N:-1000}"
-mkdir -p "$ROOT/bench/results"
-BENCH_RESULTS_DIR="$ROOT/bench/results" \
-    odoo_bin shell "${common[@]}" --log-level warn <"$ROOT/bench/bench_ingest.py" \
-    || die "The benchmark failed; see the messages above."
-say "Benchmark done in $(( $(date +%s) - start ))s"
+if [ "$which" = all ] || [ "$which" = ingest ]; then
+    use_db "wc_bench_$$"
+    say "Running bench/bench_ingest.py with BENCH_N=${BENCH_N:-1000}"
+    run_bench bench_ingest.py
+    drop_all
+fi
+if [ "$which" = all ] || [ "$which" = recognition ]; then
+    use_db "wc_bench_rec_$$"
+    say "Running bench/recognition.py with BENCH_SCALE=${BENCH_SCALE:-1}"
+    run_bench recognition.py
+    drop_all
+fi
+say "Benchmarks done in $(( $(date +%s) - start ))s"
