@@ -46,4 +46,11 @@ env.cr.commit()
 PY
 
 say "Serving Odoo on http://localhost:$http_port  (login admin / password admin; Ctrl-C stops)"
+cat >&2 <<TXT
+    Try: the caller lookup with Anna's number in another notation
+           http://localhost:$http_port/odoo/webcare-lookup?phone=0031612345678
+         a caller known only by the number he sent in a DM
+           http://localhost:$http_port/odoo/webcare-lookup?phone=06-87654321
+         Anna's contact, Timeline tab; Webcare › Social tickets; Webcare › Calls.
+TXT
 odoo_bin "${common[@]}" --http-port "$http_port" --log-level info
