@@ -1,2 +1,4 @@
 from . import services
 from . import models
+from . import report
+from . import wizards

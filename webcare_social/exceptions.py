@@ -42,6 +42,16 @@ class ProviderUnavailable(ProviderError):
     default_message = "The social network is unavailable; try again later."
 
 
+class ProviderRefused(ProviderError):
+    """The network refused what we sent (a reply, a DM): ``message`` says why.
+
+    Not a fault of ours to retry: the reason is shown to the agent, who
+    changes the text or the way of answering.
+    """
+
+    default_message = "The social network refused the message."
+
+
 class InvalidCursor(ProviderError):
     """The ``since_id`` or pagination token was rejected: restart the sync."""
 

@@ -3,9 +3,13 @@ from . import webcare_identity_handle
 from . import res_partner
 from . import webcare_channel
 from . import webcare_message
+from . import webcare_message_outbound
+from . import webcare_sla
+from . import webcare_incident
 from . import webcare_evidence
 from . import webcare_call
 from . import webcare_lookup
 from . import webcare_timeline
 from . import helpdesk_ticket
 from . import res_config_settings
+from . import webcare_canned_reply

@@ -1,6 +1,12 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+
+from ..services.base import get_provider_class
+from ..tools import counting
+from .webcare_sla import LATE_ACTIVITY_HOURS, NO_SLA_RANK, SLA_RANK, SLA_STATUSES
 
 NAME_SIMILARITY = 0.45
 SUGGESTIONS = 5
@@ -28,7 +34,45 @@ class HelpdeskTicket(models.Model):
     webcare_message_ids = fields.One2many(
         "webcare.message", "ticket_id", string="Social messages"
     )
+    webcare_incident_id = fields.Many2one(
+        "webcare.incident",
+        string="Incident",
+        index="btree_not_null",
+        ondelete="set null",
+        copy=False,
+        help="The surge of messages this ticket is part of.",
+    )
     webcare_message_count = fields.Integer(compute="_compute_webcare_message_count")
+    webcare_lang = fields.Char(
+        string="Language", help="Language of the opening post, as the network said."
+    )
+    # response-time SLA (see webcare.sla)
+    webcare_first_response_deadline = fields.Datetime(
+        string="First response due", readonly=True, copy=False
+    )
+    webcare_first_response_at = fields.Datetime(
+        string="First response", readonly=True, copy=False
+    )
+    webcare_response_minutes = fields.Integer(
+        string="Response time (min)",
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+        help="Minutes from the customer's post to our first reply, in the "
+        "channel's business hours.",
+    )
+    webcare_sla_status = fields.Selection(
+        SLA_STATUSES, string="Response SLA", readonly=True, copy=False, index=True
+    )
+    webcare_sla_rank = fields.Integer(
+        default=NO_SLA_RANK, readonly=True, copy=False, help="Urgency: lower is sooner."
+    )
+    webcare_first_responder_id = fields.Many2one(
+        "res.users", string="First answered by", readonly=True, copy=False
+    )
+    webcare_replies_waiting = fields.Integer(compute="_compute_webcare_reply_counts")
+    webcare_replies_failed = fields.Integer(compute="_compute_webcare_reply_counts")
+    webcare_replies_queued = fields.Integer(compute="_compute_webcare_reply_counts")
     webcare_banner = fields.Char(
         related="partner_id.webcare_banner",
         string="Recent social activity",
@@ -53,6 +97,22 @@ class HelpdeskTicket(models.Model):
         for ticket in self:
             ticket.webcare_message_count = counts.get(ticket._origin, 0)
 
+    @api.depends("webcare_message_ids.state")
+    def _compute_webcare_reply_counts(self):
+        groups = self.env["webcare.message"]._read_group(
+            [("ticket_id", "in", self.ids), ("direction", "=", "outbound")],
+            ["ticket_id", "state"],
+            ["__count"],
+        )
+        counts = {(ticket.id, state): count for ticket, state, count in groups}
+        for ticket in self:
+            key = ticket._origin.id
+            ticket.webcare_replies_waiting = counts.get((key, "to_approve"), 0)
+            ticket.webcare_replies_failed = counts.get((key, "failed"), 0)
+            ticket.webcare_replies_queued = counts.get((key, "outgoing"), 0) + (
+                counts.get((key, "sending"), 0)
+            )
+
     @api.depends("partner_id", "webcare_identity_id.partner_id")
     def _compute_webcare_author_conflict(self):
         for ticket in self:
@@ -64,6 +124,14 @@ class HelpdeskTicket(models.Model):
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Social tickets start their first-response clock."""
+        tickets = super().create(vals_list)
+        tickets.filtered("webcare_channel_id")._webcare_start_sla()
+        self.env["webcare.incident"]._attach_new_tickets(tickets)
+        return tickets
 
     def write(self, vals):
         """Setting the contact of a social ticket links its author's identity."""
@@ -258,12 +326,218 @@ class HelpdeskTicket(models.Model):
         }
 
     # ------------------------------------------------------------------
-    # Hooks for the response-time SLA (issue "replies and SLA")
+    # Replying
     # ------------------------------------------------------------------
+
+    def webcare_reply(self, body, private=False, idempotency_key=None):
+        """Answer the customer where they wrote; return the outbound message.
+
+        ``private`` sends a private message (DM) instead of a public reply;
+        a public reply answers the customer's latest post of the ticket.
+        The reply is queued (``outgoing``), or waits for a Webcare manager
+        (``to_approve``) on a sensitive ticket, and is sent once this
+        transaction is committed. The same ``idempotency_key`` twice returns
+        the first reply instead of queueing another.
+        """
+        self.ensure_one()
+        if not self.env.user.has_group("webcare_social.group_webcare_agent"):
+            raise AccessError(self.env._("Only Webcare users answer on social media."))
+        Message = self.env["webcare.message"]
+        if idempotency_key:
+            known = Message.sudo().search(
+                [("idempotency_key", "=", idempotency_key)], limit=1
+            )
+            if known:
+                return known.sudo(False)
+        body = (body or "").strip()
+        if not body:
+            raise UserError(self.env._("The reply is empty."))
+        target = self._webcare_reply_target(private)
+        self._webcare_check_length(body, private)
+        return Message._queue_reply(
+            self, body, target, self._webcare_needs_approval(), idempotency_key
+        )
+
+    def action_webcare_retry_replies(self):
+        """Queue this ticket's replies that could not be sent again."""
+        self.webcare_message_ids._retry_send()
+        return True
+
+    def _webcare_reply_target(self, private):
+        """Where a reply goes: ``kind``, ``parent_ref``/``recipient_ref``, thread."""
+        if not self.webcare_channel_id:
+            raise UserError(self.env._("This is not a social ticket."))
+        inbound = self.webcare_message_ids.filtered(
+            lambda m: m.direction == "inbound" and m.external_id and m.posted_at
+        ).sorted("posted_at", reverse=True)
+        if private:
+            return self._webcare_private_target(inbound)
+        posts = inbound.filtered(lambda m: m.kind != "dm")
+        # the customer's own latest post, not a bystander's in the thread
+        author = self.webcare_identity_id
+        posts = posts.filtered(lambda m: m.identity_id == author) or posts
+        if not posts:
+            raise UserError(
+                self.env._(
+                    "This conversation has no public post to reply to: send a "
+                    "private message instead."
+                )
+            )
+        return {
+            "kind": "reply",
+            "parent_ref": posts[0].external_id,
+            "conversation_ref": posts[0].conversation_ref,
+        }
+
+    def _webcare_private_target(self, inbound):
+        provider = get_provider_class(self.webcare_channel_id.provider)
+        if not provider.supports_private:
+            raise UserError(self.env._("This network has no private messages."))
+        recipient = self.webcare_identity_id.external_id
+        if not recipient:
+            raise UserError(
+                self.env._("The author's account on the network is not known.")
+            )
+        dms = inbound.filtered(lambda m: m.kind == "dm")
+        return {
+            "kind": "dm",
+            "recipient_ref": recipient,
+            "conversation_ref": dms[:1].conversation_ref or False,
+        }
+
+    def _webcare_check_length(self, body, private):
+        """Refuse a reply the network would find too long, counted its way."""
+        network = self.webcare_channel_id.provider
+        if counting.fits(body, network, private=private):
+            return
+        raise UserError(
+            self.env._(
+                "This reply is %(count)s characters as %(network)s counts them; "
+                "the most is %(limit)s.",
+                count=counting.count(body, network),
+                network=dict(
+                    self.webcare_channel_id._fields["provider"]._description_selection(
+                        self.env
+                    )
+                ).get(network, network),
+                limit=counting.limit(network, private),
+            )
+        )
+
+    def _webcare_needs_approval(self):
+        """A reply waits for a manager on a sensitive ticket (tag or reach)."""
+        if self.env.user.has_group("webcare_social.group_webcare_manager"):
+            return False
+        channel = self.webcare_channel_id
+        if self.tag_ids & channel.approval_tag_ids:
+            return True
+        reach = self.webcare_identity_id.followers_count
+        return bool(channel.approval_followers) and reach >= channel.approval_followers
+
+    # ------------------------------------------------------------------
+    # Response-time SLA
+    # ------------------------------------------------------------------
+
+    def _webcare_start_sla(self):
+        """Set each ticket's first-response deadline from the customer's post."""
+        Sla = self.env["webcare.sla"]
+        now = fields.Datetime.now()
+        for ticket in self:
+            posted = ticket.webcare_posted_at or ticket.create_date or now
+            ticket.webcare_first_response_deadline = Sla._deadline(
+                ticket.webcare_channel_id, posted
+            )
+            ticket._webcare_update_sla(now)
+
+    def _webcare_update_sla(self, now):
+        """Move a waiting ticket's status with the clock; a late one tells the lead."""
+        self.ensure_one()
+        if self.webcare_first_response_at or not self.webcare_first_response_deadline:
+            return
+        status = self.env["webcare.sla"]._open_status(
+            self.webcare_channel_id, self.webcare_first_response_deadline, now
+        )
+        if status == self.webcare_sla_status:
+            return
+        self.write({"webcare_sla_status": status, "webcare_sla_rank": SLA_RANK[status]})
+        # a post imported long after its deadline (history) bothers nobody
+        recent = now - self.webcare_first_response_deadline < timedelta(
+            hours=LATE_ACTIVITY_HOURS
+        )
+        if status == "late" and recent:
+            self._webcare_warn_lead()
+
+    def _webcare_warn_lead(self):
+        """One to-do for the team lead on a ticket that went past its deadline."""
+        lead = self.team_id.user_id or self.webcare_channel_id.team_id.user_id
+        lead = lead or self.env.ref("base.user_admin", raise_if_not_found=False)
+        if not lead or self._webcare_late_activities():
+            return
+        self.sudo().activity_schedule(
+            "webcare_social.mail_activity_type_late_response",
+            summary=self.env._("Late first response: %(number)s", number=self.number),
+            note=self.env._(
+                "The customer has waited longer than the response target of "
+                "%(minutes)s minutes.",
+                minutes=self.webcare_channel_id.sla_target_minutes,
+            ),
+            user_id=lead.id,
+        )
+
+    def _webcare_late_activities(self):
+        late = self.env.ref("webcare_social.mail_activity_type_late_response")
+        return self.activity_ids.filtered(lambda a: a.activity_type_id == late)
+
+    def _webcare_mark_answered(self, when, user=None):
+        """Stop the clock at our first reply; its writer becomes the assignee."""
+        for ticket in self.filtered("webcare_channel_id"):
+            first = ticket.webcare_first_response_at
+            if first and first <= when:
+                continue
+            ticket._webcare_record_answer(when, user)
+
+    def _webcare_record_answer(self, when, user):
+        channel = self.webcare_channel_id
+        posted = self.webcare_posted_at or self.create_date
+        deadline = self.webcare_first_response_deadline
+        status = "answered_late" if deadline and when > deadline else "answered_on_time"
+        vals = {
+            "webcare_first_response_at": when,
+            "webcare_response_minutes": self.env["webcare.sla"]._minutes_between(
+                channel, posted, when
+            ),
+            "webcare_sla_status": status,
+            "webcare_sla_rank": SLA_RANK[status],
+        }
+        self._webcare_late_activities().sudo().action_feedback(
+            feedback=self.env._("Answered.")
+        )
+        if user:
+            vals["webcare_first_responder_id"] = user.id
+            if not self.user_id and (not self.team_id or user in self.team_id.user_ids):
+                vals["user_id"] = user.id
+        self.sudo().write(vals)
 
     def _webcare_sla_summary(self):
         """The ticket's response-time status for the caller lookup, or None."""
-        return None
+        if not self.webcare_sla_status:
+            return None
+        labels = dict(
+            self._fields["webcare_sla_status"]._description_selection(self.env)
+        )
+        css = {
+            "late": "text-bg-danger",
+            "at_risk": "text-bg-warning",
+            "on_time": "text-bg-success",
+            "answered_late": "text-bg-secondary",
+            "answered_on_time": "text-bg-light",
+        }
+        return {
+            "status": self.webcare_sla_status,
+            "label": labels[self.webcare_sla_status],
+            "css": css[self.webcare_sla_status],
+            "deadline": fields.Datetime.to_string(self.webcare_first_response_deadline),
+        }
 
     # ------------------------------------------------------------------
     # Threading

@@ -90,6 +90,56 @@ class WebcareChannel(models.Model):
         default=100_000,
         help="Followers for very high priority.",
     )
+    sla_target_minutes = fields.Integer(
+        string="First response target (minutes)",
+        default=60,
+        help="Time from the customer's post to our first reply.",
+    )
+    sla_calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Business hours",
+        help="The response clock only runs in these hours; empty: around the clock.",
+    )
+    sla_risk_percent = fields.Integer(
+        string="At risk in the last (%)",
+        default=25,
+        help="A waiting ticket is at risk in this last part of the target.",
+    )
+    storyline_dm = fields.Boolean(
+        string="DMs join the author's ticket",
+        default=True,
+        help="A DM (or a post saying one was sent) from an author with an open "
+        "ticket, or one closed within the reopen window, joins that ticket.",
+    )
+    approval_tag_ids = fields.Many2many(
+        "helpdesk.ticket.tag",
+        string="Approval for tags",
+        help="Replies on tickets with one of these tags wait for a Webcare manager.",
+    )
+    approval_followers = fields.Integer(
+        string="Approval from followers",
+        default=100_000,
+        help="Replies to authors with at least this many followers wait for a "
+        "Webcare manager; 0: never.",
+    )
+    surge_factor = fields.Float(
+        default=5.0,
+        digits=(16, 1),
+        help="A surge incident opens when the last 15 minutes bring this many "
+        "times the usual volume; 0: no surge detection.",
+    )
+    surge_min_volume = fields.Integer(
+        string="Surge minimum volume",
+        default=10,
+        help="Fewer inbound messages than this in 15 minutes are never a surge.",
+    )
+    surge_baseline_days = fields.Integer(
+        string="Surge baseline (days)",
+        default=7,
+        help="The usual volume is the average per 15 minutes over these days "
+        "(only since the channel has messages; without a day of history, no "
+        "surge is detected).",
+    )
     webcare_message_ids = fields.One2many(
         "webcare.message", "channel_id", string="Social messages"
     )
@@ -97,6 +147,23 @@ class WebcareChannel(models.Model):
     ignored_24h = fields.Integer(compute="_compute_counts_24h", string="Ignored 24h")
     failed_24h = fields.Integer(compute="_compute_counts_24h", string="Failed 24h")
 
+    _sla_target_positive = models.Constraint(
+        "CHECK(sla_target_minutes > 0)", "The response target must be positive."
+    )
+    _sla_risk_percent_range = models.Constraint(
+        "CHECK(sla_risk_percent BETWEEN 0 AND 100)",
+        "The at-risk share is a percentage.",
+    )
+    _surge_factor_positive = models.Constraint(
+        "CHECK(surge_factor >= 0)", "The surge factor cannot be negative."
+    )
+    _surge_min_volume_positive = models.Constraint(
+        "CHECK(surge_min_volume > 0)", "The surge minimum volume must be positive."
+    )
+    _surge_baseline_days_range = models.Constraint(
+        "CHECK(surge_baseline_days BETWEEN 1 AND 90)",
+        "The surge baseline is 1 to 90 days.",
+    )
     _provider_account_uniq = models.Constraint(
         "UNIQUE(provider, account_external_id)",
         "This account is already connected by another channel: "

@@ -99,8 +99,9 @@ class WebcareLookup(models.AbstractModel):
 
     @api.model
     def _open_incidents(self):
-        """Open incidents phone agents should know of (none until surges exist)."""
-        return []
+        """Open surge incidents phone agents should know of, as dicts:
+        ``{id, name, channel, started, volume, tickets, top_words}``."""
+        return self.env["webcare.incident"]._lookup_open()
 
     @api.model
     def _rank(self, matches):

@@ -9,6 +9,8 @@ from ..tools import render, tone
 AGENT_GROUP = "webcare_social.group_webcare_agent"
 
 _logger = logging.getLogger(__name__)
+# the author's latest tickets a DM may join (open, or closed recently)
+STORYLINE_CANDIDATES = 10
 
 IGNORE_REASONS = [
     ("repost", "Repost / retweet"),
@@ -69,6 +71,10 @@ class WebcareMessage(models.Model):
             ("new", "New"),
             ("ticketed", "Ticketed"),
             ("ignored", "Ignored"),
+            ("to_approve", "To approve"),
+            ("outgoing", "Outgoing"),
+            ("sending", "Sending"),
+            ("sent", "Sent"),
             ("failed", "Failed"),
         ],
         default="new",
@@ -93,6 +99,18 @@ class WebcareMessage(models.Model):
     )
     _partner_posted_idx = models.Index(
         "(partner_id, posted_at DESC) WHERE partner_id IS NOT NULL"
+    )
+    # surge detection counts a channel's inbound volume by post time
+    _inbound_posted_idx = models.Index(
+        "(channel_id, posted_at) WHERE direction = 'inbound'"
+    )
+    # the response-time report (webcare.report.response) selects inbound
+    # messages by COALESCE(posted_at, create_date) and reads only these
+    # columns: an index-only scan instead of the wide rows with their payload
+    _report_posted_idx = models.Index(
+        "((COALESCE(posted_at, create_date))) INCLUDE (posted_at, create_date, "
+        "channel_id, ticket_id, company_id, state, lang, kind, ignore_reason) "
+        "WHERE direction = 'inbound'"
     )
 
     @api.depends("author_handle", "body", "external_id", "kind")
@@ -306,6 +324,8 @@ class WebcareMessage(models.Model):
                     "partner_id": ticket.partner_id.id,
                 }
             )
+            # answered straight on the network: the response clock stops too
+            ticket._webcare_mark_answered(self.posted_at)
             return
         identity = self.env["webcare.identity"]._match_author(
             self.channel_id._network(), self._author_values(), known=memo.identities
@@ -321,7 +341,7 @@ class WebcareMessage(models.Model):
                 }
             )
             return
-        ticket = self._thread_ticket(memo.ticket_of(self))
+        ticket = self._thread_ticket(memo.ticket_of(self) or self._storyline_ticket())
         if ticket:
             self._append_to(ticket)
         else:
@@ -376,6 +396,34 @@ class WebcareMessage(models.Model):
             return ticket
         return self.env["helpdesk.ticket"]
 
+    def _storyline_ticket(self):
+        """The author's current ticket this message continues, if any.
+
+        One storyline from public post to DM: with the channel's storyline
+        on, a DM from an author who has an open social ticket (or one closed
+        within the reopen window) joins it, and so does a new public post
+        that says they sent a DM.
+        """
+        channel = self.channel_id
+        if not (channel.storyline_dm and self.identity_id):
+            return self.env["helpdesk.ticket"]
+        if self.kind != "dm" and not tone.mentions_dm(self.body):
+            return self.env["helpdesk.ticket"]
+        tickets = self.env["helpdesk.ticket"].search(
+            [
+                ("webcare_channel_id", "=", channel.id),
+                ("webcare_identity_id", "=", self.identity_id.id),
+            ],
+            order="create_date desc, id desc",
+            limit=STORYLINE_CANDIDATES,
+        )
+        # the latest that is open or closed recently: an open ticket wins
+        # over a newer one closed long ago
+        current = tickets.filtered(
+            lambda t: not t.closed or self._reopen_window_open(t)
+        )
+        return current[:1]
+
     def _reopen_window_open(self, ticket):
         days = int(
             self.env["ir.config_parameter"]
@@ -416,12 +464,12 @@ class WebcareMessage(models.Model):
                 "webcare_social.helpdesk_ticket_channel_social", raise_if_not_found=True
             ),
             "team_id": channel.team_id.id,
-            "user_id": False,
             "company_id": channel.company_id.id,
             "priority": self._priority(),
             "webcare_channel_id": channel.id,
             "webcare_identity_id": self.identity_id.id,
             "webcare_posted_at": self.posted_at,
+            "webcare_lang": self.lang,
         }
 
     def _priority(self):
@@ -454,8 +502,14 @@ class WebcareMessage(models.Model):
     # ------------------------------------------------------------------
 
     def action_retry(self):
-        """Process failed messages again, oldest first, re-reading payloads."""
-        failed = self.filtered(lambda m: m.state == "failed")
+        """Process failed messages again, oldest first, re-reading payloads.
+
+        Failed replies of ours (outbound) are queued to be sent again.
+        """
+        self.filtered(lambda m: m.direction == "outbound")._retry_send()
+        failed = self.filtered(
+            lambda m: m.state == "failed" and m.direction == "inbound"
+        )
         # read every payload again: an item kept with only part of its fields
         # must not be processed from those parts
         readable = failed.filtered(

@@ -17,8 +17,8 @@ ICONS = {
     "phone": "fa-phone",
 }
 COLUMNS = (
-    "date, kind, channel, direction, summary, res_model, res_id, url, "
-    "ticket_id, ticket_number, author, redacted, is_html, duration"
+    "date, kind, channel, direction, summary, res_model, res_id, url, source, "
+    "source_id, ticket_id, ticket_number, author, redacted, is_html, duration"
 )
 
 
@@ -84,7 +84,8 @@ class WebcareTimeline(models.AbstractModel):
         self.env.flush_all()
         rows = self.env.execute_query_dict(
             SQL(
-                "SELECT * FROM (%s) AS event ORDER BY date DESC, res_id DESC "
+                "SELECT * FROM (%s) AS event "
+                "ORDER BY date DESC, source, source_id DESC "
                 "LIMIT %s OFFSET %s",
                 SQL(" UNION ALL ").join(SQL("(%s)", b) for b in branches),
                 limit,
@@ -144,6 +145,7 @@ class WebcareTimeline(models.AbstractModel):
                       ch.provider AS channel, m.direction,
                       CASE WHEN %(hide)s THEN NULL ELSE m.body END AS summary,
                       'webcare.message' AS res_model, m.id AS res_id, m.url,
+                      'm' AS source, m.id AS source_id,
                       m.ticket_id, t.number AS ticket_number,
                       m.author_handle AS author, %(hide)s AS redacted,
                       FALSE AS is_html, NULL::int AS duration
@@ -156,7 +158,7 @@ class WebcareTimeline(models.AbstractModel):
                   AND (m.ignore_reason IS NULL OR m.ignore_reason = 'own_post')
                   AND m.company_id IN %(companies)s AND ch.provider IN %(providers)s
                   AND %(period)s
-             ORDER BY m.posted_at DESC LIMIT %(top)s""",
+             ORDER BY m.posted_at DESC, m.id DESC LIMIT %(top)s""",
             hide=hide,
             partners=scope.partner_ids,
             companies=scope.company_ids,
@@ -193,6 +195,7 @@ class WebcareTimeline(models.AbstractModel):
                       NULL AS direction,
                       CASE WHEN t.id IN %(readable)s THEN t.name END AS summary,
                       'helpdesk.ticket' AS res_model, t.id AS res_id, NULL AS url,
+                      %(kind)s AS source, t.id AS source_id,
                       t.id AS ticket_id, t.number AS ticket_number, NULL AS author,
                       t.id NOT IN %(readable)s AS redacted, FALSE AS is_html,
                       NULL::int AS duration
@@ -201,7 +204,7 @@ class WebcareTimeline(models.AbstractModel):
                 WHERE t.partner_id IN %(partners)s AND %(date)s IS NOT NULL
                   AND (t.company_id IS NULL OR t.company_id IN %(companies)s)
                   AND %(closed)s AND %(period)s
-             ORDER BY %(date)s DESC LIMIT %(top)s""",
+             ORDER BY %(date)s DESC, t.id DESC LIMIT %(top)s""",
             date=date,
             kind=f"ticket_{event}",
             readable=readable,
@@ -239,6 +242,7 @@ class WebcareTimeline(models.AbstractModel):
                            ELSE 'outbound' END AS direction,
                       CASE WHEN %(visible)s THEN mm.body::text END AS summary,
                       mm.model AS res_model, mm.res_id, NULL AS url,
+                      'mail' AS source, mm.id AS source_id,
                       t.id AS ticket_id, t.number AS ticket_number,
                       COALESCE(p.name, mm.email_from) AS author,
                       NOT (%(visible)s) AS redacted, TRUE AS is_html,
@@ -251,7 +255,7 @@ class WebcareTimeline(models.AbstractModel):
                   AND mm.message_type IN ('email', 'email_outgoing', 'comment')
                   AND mm.subtype_id IS DISTINCT FROM %(social)s
                   AND %(channels)s AND %(period)s
-             ORDER BY mm.date DESC LIMIT %(top)s""",
+             ORDER BY mm.date DESC, mm.id DESC LIMIT %(top)s""",
             kind=kind,
             partners=scope.partner_ids,
             visible=visible,
@@ -272,7 +276,8 @@ class WebcareTimeline(models.AbstractModel):
         return SQL(
             """SELECT c.started_at AS date, 'call' AS kind, 'phone' AS channel,
                       c.direction, c.note AS summary, 'webcare.call' AS res_model,
-                      c.id AS res_id, NULL AS url, c.ticket_id,
+                      c.id AS res_id, NULL AS url, 'call' AS source, c.id AS source_id,
+                      c.ticket_id,
                       t.number AS ticket_number, up.name AS author,
                       FALSE AS redacted, FALSE AS is_html, c.duration
                  FROM webcare_call c
@@ -281,7 +286,7 @@ class WebcareTimeline(models.AbstractModel):
             LEFT JOIN res_partner up ON up.id = u.partner_id
                 WHERE c.partner_id IN %(partners)s
                   AND c.company_id IN %(companies)s AND %(period)s
-             ORDER BY c.started_at DESC LIMIT %(top)s""",
+             ORDER BY c.started_at DESC, c.id DESC LIMIT %(top)s""",
             partners=scope.partner_ids,
             companies=scope.company_ids,
             period=scope.period(SQL("c.started_at")),
@@ -300,7 +305,7 @@ class WebcareTimeline(models.AbstractModel):
             text = html2plaintext(text)
         model, res_id = row["res_model"], row["res_id"]
         return {
-            "id": f"{model}-{res_id}-{row['kind']}",
+            "id": f"{row['source']}-{row['source_id']}",
             "date": fields.Datetime.to_string(row["date"]),
             "kind": row["kind"],
             "channel": row["channel"],

@@ -43,12 +43,25 @@ class SocialProviderBase:
         """Return the ``SocialPost`` of one item stored as ``SocialPost.raw``."""
         raise NotImplementedError
 
-    def post_reply(self, text, in_reply_to_id):
-        """Publish ``text`` as a public reply; return the new post's id."""
+    #: whether the network has private messages an agent can send
+    supports_private = True
+    #: seconds to leave between two sends of one account (bulk replies)
+    send_interval = 1.0
+
+    def send_reply(self, parent_ref, text):
+        """Publish ``text`` as a public reply to post ``parent_ref``.
+
+        Returns a ``SentItem``. Raises ``ProviderRefused`` when the network
+        does not accept it (with its reason), ``ProviderRateLimited`` or
+        ``ProviderUnavailable`` when it should be tried again later.
+        """
         raise NotImplementedError
 
-    def send_dm(self, recipient_id, text):
-        """Send ``text`` as a direct message; return the new message's id."""
+    def send_private(self, recipient_ref, text):
+        """Send ``text`` as a private message to user ``recipient_ref``.
+
+        Returns a ``SentItem``; raises like ``send_reply``.
+        """
         raise NotImplementedError
 
 

@@ -82,3 +82,16 @@ class Page:
     newest_id: str | None
     next_token: str | None
     raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentItem:
+    """What the network made of a reply or private message we sent.
+
+    ``conversation_ref`` is set when the network says which conversation the
+    item joined (a DM conversation id).
+    """
+
+    external_id: str
+    url: str | None = None
+    conversation_ref: str | None = None

@@ -29,10 +29,11 @@ from ..exceptions import (
     ProviderAuthError,
     ProviderError,
     ProviderRateLimited,
+    ProviderRefused,
     ProviderUnavailable,
 )
 from .base import SocialProviderBase, register_provider
-from .dto import Author, ItemError, Page, PartialPost, SocialPost
+from .dto import Author, ItemError, Page, PartialPost, SentItem, SocialPost
 
 _logger = logging.getLogger(__name__)
 
@@ -71,6 +72,14 @@ PAGE_SIZE = 100
 _NO_LANGUAGE = {"und", "zxx", "qam", "qct", "qht", "qme", "qst"}
 # 403 answers about the content of a write, not about the credentials.
 _CONTENT_REFUSALS = ("duplicate content", "deleted or not visible")
+# tweepy methods that write: their 400/403 answers refuse the content
+_WRITES = ("create_tweet", "create_direct_message")
+# transport failures after the request went out: a write may have happened
+_MAYBE_DELIVERED = (
+    requests.ReadTimeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 _CURSOR_WORDS = ("since_id", "pagination_token", "pagination token", "next_token")
 
 
@@ -129,6 +138,8 @@ class XClient(SocialProviderBase):
 
     provider = "x"
     default_base_url = "https://api.x.com"
+    # POST /2/tweets allows 100 requests per 15 minutes per user: one every 9 s
+    send_interval = 9.0
 
     def __init__(self, base_url=None, credentials=None, timeout=15.0):
         super().__init__(base_url, credentials, timeout)
@@ -197,19 +208,32 @@ class XClient(SocialProviderBase):
         """Return the ``SocialPost`` of one stored item (``SocialPost.raw``)."""
         return parse_item(raw, account_id)
 
-    def post_reply(self, text, in_reply_to_id):
-        """Publish ``text`` in reply to tweet ``in_reply_to_id``; return its id."""
-        body, _text = self._call(
-            "create_tweet", text=text, in_reply_to_tweet_id=str(in_reply_to_id)
-        )
-        return _created_id(body, "id")
+    def send_reply(self, parent_ref, text):
+        """Publish ``text`` in reply to tweet ``parent_ref`` (``POST /2/tweets``).
 
-    def send_dm(self, recipient_id, text):
-        """Send ``text`` to user ``recipient_id``; return the DM event id."""
+        Since February 2026 X accepts an API reply only to a post that
+        mentioned or quoted the account; otherwise it answers 403, raised as
+        ``ProviderRefused`` with X's reason.
+        """
         body, _text = self._call(
-            "create_direct_message", participant_id=str(recipient_id), text=text
+            "create_tweet", text=text, in_reply_to_tweet_id=str(parent_ref)
         )
-        return _created_id(body, "dm_event_id")
+        tweet_id = _created_id(body, "id")
+        return SentItem(tweet_id, url=f"https://x.com/i/web/status/{tweet_id}")
+
+    def send_private(self, recipient_ref, text):
+        """Send a DM to user ``recipient_ref`` (``POST /2/dm_conversations/with/…``).
+
+        X refuses it (403, ``ProviderRefused``) when the customer does not
+        accept DMs from the account.
+        """
+        body, _text = self._call(
+            "create_direct_message", participant_id=str(recipient_ref), text=text
+        )
+        return SentItem(
+            _created_id(body, "dm_event_id"),
+            conversation_ref=(body.get("data") or {}).get("dm_conversation_id"),
+        )
 
     def _call(self, method, *args, **params):
         """Run a tweepy call; return ``(body dict, body text)``.
@@ -223,9 +247,9 @@ class XClient(SocialProviderBase):
                 *args, user_auth=self._user_auth, **params
             )
         except tweepy.HTTPException as exc:
-            raise _http_error(exc.response) from exc
+            raise _http_error(exc.response, writing=method in _WRITES) from exc
         except requests.RequestException as exc:
-            raise _transport_error(exc) from exc
+            raise _transport_error(exc, writing=method in _WRITES) from exc
         except tweepy.TweepyException as exc:
             raise ProviderError(f"X call failed: {exc}") from exc
         text = _body_text(response)
@@ -237,14 +261,20 @@ class XClient(SocialProviderBase):
 # --------------------------------------------------------------------------
 
 
-def _http_error(response):
-    """Return the ``ProviderError`` that matches an HTTP error response."""
+def _http_error(response, writing=False):
+    """Return the ``ProviderError`` that matches an HTTP error response.
+
+    On a write, a 400 or 403 refuses what was sent (its text, its target),
+    not the credentials: X's reason is kept for the agent.
+    """
     status = response.status_code
     title, detail = _problem(response)
     summary = f"{status} {title}: {detail}" if detail else f"{status} {title}"
     if status == 429:
         retry_at = _reset_time(response.headers.get("x-rate-limit-reset"))
         return ProviderRateLimited(f"X rate limit ({summary})", retry_at=retry_at)
+    if writing and status in (400, 403):
+        return ProviderRefused(f"X refused it: {detail or title}", status_code=status)
     if status == 401 or (status == 403 and not _is_content_refusal(detail)):
         message = f"X rejected the credentials ({summary})"
         return ProviderAuthError(message, status_code=status)
@@ -289,9 +319,19 @@ def _reset_time(value):
     return moment.replace(tzinfo=None)
 
 
-def _transport_error(exc):
-    """Return the ``ProviderError`` for a requests transport failure."""
+def _transport_error(exc, writing=False):
+    """Return the ``ProviderError`` for a requests transport failure.
+
+    A write whose answer never came (read timeout, broken answer) may have
+    been published: that is no ``ProviderUnavailable`` to retry by itself,
+    which could post twice; whoever sent it checks on X first.
+    """
     name = type(exc).__name__
+    if writing and isinstance(exc, _MAYBE_DELIVERED):
+        return ProviderError(
+            f"X did not answer in time ({name}): the message may have been sent. "
+            "Check the conversation on X before sending it again."
+        )
     unavailable = (
         requests.Timeout,
         requests.ConnectionError,

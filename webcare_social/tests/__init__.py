@@ -17,3 +17,14 @@ from . import test_timeline
 from . import test_linking
 from . import test_access_dm
 from . import test_json2
+from . import test_counting
+from . import test_canned_reply
+from . import test_reply_composer
+from . import test_reply_tours
+from . import test_reply_queue
+from . import test_report
+from . import test_incident
+from . import test_approval
+from . import test_storyline
+from . import test_sla
+from . import test_move_merge

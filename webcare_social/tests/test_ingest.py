@@ -92,6 +92,7 @@ class TestIngestMentions(XChannelCase):
             self.fetch_one(STRANGER_ID, "@KLM").ticket_id.name,
             "Post by @frequentflyer",
         )
+        self.channel.storyline_dm = False  # a DM of its own, not joining that ticket
         self.standin.add_dm(STRANGER_ID, "https://t.co/abc")
         self.assertEqual(self.fetch()[-1].ticket_id.name, "DM from @frequentflyer")
 

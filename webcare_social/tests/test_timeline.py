@@ -28,10 +28,15 @@ def ago(days=0, hours=0):
 
 @tagged("post_install", "-at_install")
 class TestTimeline(WebcareTeamCase):
-    """Anna's story: a post, our reply, her reply, a DM, a note, an e-mail, calls."""
+    """Anna's story: a post, our reply, her reply, a DM, a note, an e-mail, calls.
+
+    The DM keeps a ticket of its own (storyline off) so every kind of event
+    shows, two tickets included.
+    """
 
     def setUp(self):
         super().setUp()
+        self.channel.storyline_dm = False
         post = self.mention(ANNA_ID, "waar is mijn koffer", created_at=ago(days=3))
         self.standin.add_tweet(
             ACCOUNT_ID,

@@ -14,6 +14,7 @@ from ..exceptions import (
     ProviderAuthError,
     ProviderError,
     ProviderRateLimited,
+    ProviderRefused,
     ProviderUnavailable,
 )
 from ..services.base import get_provider_class
@@ -336,8 +337,10 @@ class TestXClient(BaseCase):
     # -- writing -------------------------------------------------------------
 
     def test_post_reply_is_recorded_and_threaded(self):
-        new_id = self._client().post_reply(
-            "@markvisser_nl Fijn dat het gelukt is! ^LK", MARK_THANKS
+        new_id = (
+            self._client()
+            .send_reply(MARK_THANKS, "@markvisser_nl Fijn dat het gelukt is! ^LK")
+            .external_id
         )
         self.assertEqual(self.standin.posted[-1]["id"], new_id)
         self.assertEqual(self.standin.posted[-1]["in_reply_to_tweet_id"], MARK_THANKS)
@@ -354,15 +357,32 @@ class TestXClient(BaseCase):
 
     def test_duplicate_reply_is_not_an_auth_error(self):
         client = self._client()
-        client.post_reply("@markvisser_nl Graag gedaan!", MARK_THANKS)
-        with self.assertRaises(ProviderError) as caught:
-            client.post_reply("@markvisser_nl Graag gedaan!", MARK_THANKS)
+        client.send_reply(MARK_THANKS, "@markvisser_nl Graag gedaan!")
+        with self.assertRaises(ProviderRefused) as caught:
+            client.send_reply(MARK_THANKS, "@markvisser_nl Graag gedaan!")
         self.assertNotIsInstance(caught.exception, ProviderAuthError)
         self.assertIn("duplicate", caught.exception.message)
 
+    def test_reply_to_a_post_that_did_not_mention_us_is_refused(self):
+        stranger = self.standin.add_tweet(DAVE, "flying to London tomorrow")
+        with self.assertRaises(ProviderRefused) as caught:
+            self._client().send_reply(stranger["id"], "@dave_collins_uk Safe trip!")
+        self.assertIn("not allowed", caught.exception.message)
+        self.assertIn("mentioned", caught.exception.message)
+        self.assertFalse(self.standin.posted)
+
+    def test_dm_refused_when_the_customer_does_not_accept_dms(self):
+        self.standin.users[DAVE]["accepts_dms"] = False
+        with self.assertRaises(ProviderRefused) as caught:
+            self._client().send_private(DAVE, "Can you send us your booking ref?")
+        self.assertIn("not allowed to send Direct Messages", caught.exception.message)
+        self.assertFalse(self.standin.posted)
+
     def test_send_dm_is_recorded(self):
         client = self._client()
-        event_id = client.send_dm(DAVE, "Your bag is on PA1413. ^SV")
+        sent = client.send_private(DAVE, "Your bag is on PA1413. ^SV")
+        event_id = sent.external_id
+        self.assertEqual(sent.conversation_ref, self.standin.conversation_with(DAVE))
         posted = self.standin.posted[-1]
         self.assertEqual((posted["kind"], posted["id"]), ("dm", event_id))
         self.assertEqual(posted["recipient_id"], DAVE)

@@ -23,7 +23,8 @@ Dataset format: one JSON object, which is the stand-in's whole state::
       "users": [X user objects: id, username, name, verified,
                 public_metrics, ...; optional "previous_usernames":
                 [{"username": "old", "until": "2026-11-18T00:00:00Z"}]
-                replays a handle change (see below)],
+                replays a handle change (see below); optional
+                "accepts_dms": false makes X refuse our DMs to them],
       "tweets": [X tweet objects as stored: id, text, author_id, created_at,
                  lang, conversation_id, in_reply_to_user_id,
                  referenced_tweets, public_metrics, entities (computed from
@@ -73,6 +74,13 @@ STANDIN_CONSUMER_KEY = "standin-consumer-key"
 STANDIN_CONSUMER_SECRET = "standin-consumer-secret"
 STANDIN_ACCESS_TOKEN = "standin-access-token"
 STANDIN_ACCESS_TOKEN_SECRET = "standin-access-token-secret"
+
+# The stand-in's wording of X's refusals (X sends its reason in "detail").
+REPLY_NOT_ALLOWED = (
+    "Reply to this conversation is not allowed because you have not been "
+    "mentioned or otherwise engaged by the author of the post you are replying to."
+)
+DM_NOT_ALLOWED = "You are not allowed to send Direct Messages to this user."
 
 DEFAULT_ACCOUNT = {
     "id": "1500000000000000001",
@@ -701,13 +709,17 @@ class XApiStandin:
         return {"data": {"id": tweet["id"], "text": text, **edits}}
 
     def _check_can_post(self, text, parent_id):
-        """Refuse replies to unknown tweets and duplicates, as X does (403)."""
+        """Refuse replies X refuses (403): unknown tweets, duplicates, and since
+        February 2026 replies to posts that did not mention or quote us."""
         if parent_id and str(parent_id) not in self.tweets:
             detail = (
                 "You attempted to reply to a Tweet that is deleted or not visible "
                 "to you."
             )
             raise _ApiError(403, _problem(403, detail))
+        parent = self.tweets.get(str(parent_id)) if parent_id else None
+        if parent and not self._may_reply_to(parent):
+            raise _ApiError(403, _problem(403, REPLY_NOT_ALLOWED))
         mine = (
             t for t in self.tweets.values() if t.get("author_id") == self.account_id
         )
@@ -715,11 +727,28 @@ class XApiStandin:
             detail = "You are not allowed to create a Tweet with duplicate content."
             raise _ApiError(403, _problem(403, detail))
 
+    def _may_reply_to(self, parent):
+        """X's reply rule: our own posts, and posts that mention or quote us."""
+        if parent.get("author_id") == self.account_id:
+            return True
+        quoted = [
+            ref.get("id")
+            for ref in parent.get("referenced_tweets") or []
+            if ref.get("type") == "quoted"
+        ]
+        ours = any(
+            self.tweets.get(str(q), {}).get("author_id") == self.account_id
+            for q in quoted
+        )
+        return ours or self._mentions_user(parent, self.account)
+
     def _create_dm(self, participant_id, payload):
         """Body of ``POST /2/dm_conversations/with/:id/messages``."""
         text = payload.get("text")
         if participant_id not in self.users or participant_id == self.account_id:
             raise _invalid_param("participant_id", participant_id)
+        if self.users[participant_id].get("accepts_dms") is False:
+            raise _ApiError(403, _problem(403, DM_NOT_ALLOWED))
         if not isinstance(text, str) or not text.strip():
             raise _ApiError(400, _problem(400, "A message needs text."))
         event = self.add_dm(self.account_id, text, recipient_id=participant_id)

@@ -4,3 +4,5 @@ from . import evidence
 from . import lookup_query
 from . import render
 from . import tone
+from . import counting
+from . import words

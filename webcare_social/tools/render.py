@@ -80,3 +80,17 @@ def ticket_title(body, fallback):
     word; ``fallback`` (e.g. "Post by @anna") when nothing is left.
     """
     return shorten(strip_mentions(body)) or fallback
+
+
+def render_reply(body, *, where, status, url=None, link_label=None):
+    """Return the chatter HTML of one of our replies: its words, then where and how.
+
+    ``where`` is e.g. "Public reply on X", ``status`` e.g. "Sent" or why not.
+    """
+    meta = Markup(" · ").join(escape(part) for part in (where, status) if part)
+    html = Markup("<p>%s</p><p><small>%s") % (linkify(body), meta)
+    if url:
+        html += Markup(
+            ' · <a href="%s" target="_blank" rel="noopener noreferrer">%s</a>'
+        ) % (url, link_label or "View")
+    return html + Markup("</small></p>")

@@ -46,3 +46,16 @@ def priority_for(followers, negative, high=10_000, very_high=100_000):
     if negative:
         level += 1
     return str(min(level, 3))
+
+
+# "sent you a DM", "DM gestuurd", "check your DMs", "PM gestuurd", ...
+_DM_WORDS = re.compile(
+    r"(?<!\w)(dm'?s?|pm|direct message|private message|privébericht|"
+    r"priv[eé]\s?bericht)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def mentions_dm(text):
+    """Tell whether a public post refers to a direct message (Dutch or English)."""
+    return bool(_DM_WORDS.search(text or ""))

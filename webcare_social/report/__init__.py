@@ -1,0 +1,1 @@
+from . import webcare_report_response
