@@ -13,7 +13,6 @@ See bench/README.md.
 
 import itertools
 import json
-import math
 import os
 import re
 import select
@@ -31,6 +30,17 @@ import psycopg2
 from odoo import release, sql_db
 from odoo.fields import Command
 from odoo.modules.module import get_module_path
+
+sys.path.insert(0, os.environ.get("BENCH_DIR", "bench"))
+from benchlib import (
+    advance_sequence,
+    copy_rows,
+    first_free_id,
+    fmt_ratio,
+    percentile,
+    ratio,
+    results_path,
+)
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 CONTACTS = max(2_000, round(200_000 * SCALE))
@@ -213,67 +223,6 @@ TABLES = (
     "res_partner", "webcare_identity", "webcare_identity_handle", "helpdesk_ticket",
     "webcare_message", "webcare_evidence", "mail_message", "webcare_call",
 )  # fmt: skip
-
-
-# --------------------------------------------------------------------------
-# COPY
-# --------------------------------------------------------------------------
-
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value):
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_ESCAPES)
-    return str(value)
-
-
-class CopyStream:
-    """The file COPY reads: the rows of a generator as lines of COPY text."""
-
-    def __init__(self, rows):
-        self.rows = iter(rows)
-        self.count = 0
-
-    def read(self, size=-1):
-        size = size if size and size > 0 else 1 << 16
-        lines, length = [], 0
-        for row in self.rows:
-            line = "\t".join(map(_copy_text, row))
-            lines.append(line)
-            length += len(line) + 1
-            self.count += 1
-            if length >= size:
-                break
-        return "\n".join(lines) + "\n" if lines else ""
-
-
-def copy_rows(cr, table, columns, rows):
-    """``COPY table (columns) FROM STDIN`` the rows; return how many."""
-    stream = CopyStream(rows)
-    query = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    cr._obj.copy_expert(query, stream, size=1 << 16)
-    return stream.count
-
-
-def first_free_id(cr, table):
-    cr.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
-    return cr.fetchone()[0]
-
-
-def advance_sequence(cr, table):
-    """Move the id sequence past the ids written by COPY."""
-    cr.execute(
-        f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-        f"(SELECT GREATEST(MAX(id), 1) FROM {table}))",
-        (table,),
-    )
 
 
 # --------------------------------------------------------------------------
@@ -1281,14 +1230,6 @@ def lookup_queries(data, rng, count):
 # --------------------------------------------------------------------------
 
 
-def percentile(values, pct):
-    """Nearest-rank percentile of ``values``."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
-
-
 def stats(times, queries=None, hits=None, found=None):
     row = {
         "n": len(times),
@@ -1694,10 +1635,6 @@ def explain_slowest(cr, profiles, count=4, min_ms=5.0):
 # --------------------------------------------------------------------------
 
 
-def ratio(a, b):
-    return round(a / b, 2) if a is not None and b else None
-
-
 def ratios(report):
     """ours / baseline at p50 and p95, for every pair measured in this run."""
     pairs = {}
@@ -1808,7 +1745,7 @@ def report_lines(report):
     title = "ratios ours / baseline (same run, same process):"
     yield f"{title:<62}{'p50':>8} {'p95':>8}"
     for key, value in report["ratios"].items():
-        yield f"  {key:<60}{_x(value['p50']):>8} {_x(value['p95']):>8}"
+        yield f"  {key:<60}{fmt_ratio(value['p50']):>8} {fmt_ratio(value['p95']):>8}"
     yield ""
     yield "targets of the issue (information only; the run never fails on timing):"
     for label, ok in report["checks"]:
@@ -1861,10 +1798,6 @@ def call_lines(calls):
     )
 
 
-def _x(value):
-    return "n/a" if value is None else f"{value:.2f}x"
-
-
 def profile_lines(report):
     yield (
         "where the time goes (profiled pass): per operation, the SQL shapes taking "
@@ -1888,13 +1821,6 @@ def profile_lines(report):
         for line in plan["plan"][:16]:
             yield f"    {line[:150]}"
     yield ""
-
-
-def results_path():
-    default = Path(get_module_path("webcare_social")).parent / "bench" / "results"
-    folder = Path(os.environ.get("BENCH_RESULTS_DIR") or default)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "recognition.json"
 
 
 # --------------------------------------------------------------------------
@@ -1955,7 +1881,7 @@ def main(env):
     report["total_s"] = round(time.perf_counter() - started, 1)
     print("\n".join(report_lines(report)), flush=True)
     print(f"benchmark run in {report['total_s']:.0f} s", flush=True)
-    path = results_path()
+    path = results_path("recognition.json", get_module_path("webcare_social"))
     path.write_text(
         json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
     )

@@ -3,18 +3,21 @@
 #   ingest       bench/bench_ingest.py, the X mention ingestion -> bench/results/latest.json
 #   recognition  bench/recognition.py, caller lookup, timeline and incoming calls on
 #                200,000 contacts and 1,000,000 messages -> bench/results/recognition.json
+#   reporting    bench/reporting.py, the response-time report's pivot, graph and list
+#                on 1,000,000 messages and their tickets -> bench/results/reporting.json
 # Each prints a table and ratios against baselines of the same run. See bench/README.md.
-# Env: BENCH=ingest|recognition|all (default all: ingest, then recognition),
+# Env: BENCH=ingest|recognition|reporting|all (default all: the three in that order),
 #      BENCH_N (ingest: mentions, default 1000), BENCH_PROFILE=0 (ingest: no profiled pass),
-#      BENCH_SCALE (recognition: data size factor, default 1; 0.1 for a quick run),
+#      BENCH_SCALE (recognition, reporting: data size factor, default 1; 0.1 for a quick run),
 #      BENCH_LOOKUPS, BENCH_TIMELINES, BENCH_CALLS (recognition: repetitions, 200/50/50),
-#      KEEP_DB=1 (keep the databases wc_bench_<pid> and wc_bench_rec_<pid>).
+#      BENCH_REPORTS (reporting: measured runs per scenario, 15),
+#      KEEP_DB=1 (keep the databases wc_bench_<pid>, wc_bench_rec_<pid>, wc_bench_rep_<pid>).
 source "$(dirname "$0")/lib.sh"
 
 which="${BENCH:-all}"
 case "$which" in
-    all | ingest | recognition) ;;
-    *) die "BENCH must be ingest, recognition or all (got '$which')." ;;
+    all | ingest | recognition | reporting) ;;
+    *) die "BENCH must be ingest, recognition, reporting or all (got '$which')." ;;
 esac
 bootstrap
 
@@ -44,7 +47,7 @@ use_db() {  # use_db DB: a new throw-away database with webcare_social, no demo 
 
 run_bench() {  # run_bench SCRIPT: run bench/SCRIPT in `odoo shell` on the database of use_db
     mkdir -p "$ROOT/bench/results"
-    BENCH_RESULTS_DIR="$ROOT/bench/results" \
+    BENCH_DIR="$ROOT/bench" BENCH_RESULTS_DIR="$ROOT/bench/results" \
         odoo_bin shell "${common[@]}" --log-level warn <"$ROOT/bench/$1" \
         || die "The benchmark bench/$1 failed; see the messages above."
 }
@@ -60,6 +63,12 @@ if [ "$which" = all ] || [ "$which" = recognition ]; then
     use_db "wc_bench_rec_$$"
     say "Running bench/recognition.py with BENCH_SCALE=${BENCH_SCALE:-1}"
     run_bench recognition.py
+    drop_all
+fi
+if [ "$which" = all ] || [ "$which" = reporting ]; then
+    use_db "wc_bench_rep_$$"
+    say "Running bench/reporting.py with BENCH_SCALE=${BENCH_SCALE:-1}"
+    run_bench reporting.py
     drop_all
 fi
 say "Benchmarks done in $(( $(date +%s) - start ))s"
