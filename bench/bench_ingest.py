@@ -195,11 +195,11 @@ def create_channel(env, standin):
             "name": "PolderAir on X (bench)",
             "api_base_url": standin.base_url,
             "team_id": team.id,
-            "x_bearer_token": standin.bearer_token,
-            "x_consumer_key": standin.consumer_key,
-            "x_consumer_secret": standin.consumer_secret,
-            "x_access_token": standin.access_token,
-            "x_access_token_secret": standin.access_token_secret,
+            "bearer_token": standin.bearer_token,
+            "api_key": standin.consumer_key,
+            "api_key_secret": standin.consumer_secret,
+            "access_token": standin.access_token,
+            "access_token_secret": standin.access_token_secret,
         }
     )
     channel.write(
@@ -336,10 +336,9 @@ def measure(env, action, items, profile=False):
 def fetch_and_parse(channel):
     """Page through every mention with the API client only; count the posts."""
     service = channel._get_service()
-    account = channel.account_external_id
     posts, token = 0, None
     while True:
-        page = service.fetch_mentions(account, pagination_token=token)
+        page = service.fetch("mentions", None, token)
         posts += len(page.posts) + len(page.errors)
         token = page.next_token
         if not token:
@@ -378,7 +377,7 @@ def run_scenarios(env, channel, ticket_vals, profile):
     env.cr.rollback()
     runs["ingest"] = measure(env, lambda: ingest(channel), n, profile)
     runs["ingest"]["result"] = outcome(env, channel)
-    channel.x_mentions_since_id = False  # fetch everything again: all is stored
+    channel._set_cursor("mentions", False)  # fetch everything again: all is stored
     runs["rerun"] = measure(env, lambda: ingest(channel), n, profile)
     runs["rerun"]["result"] = outcome(env, channel)
     env.cr.rollback()

@@ -47,7 +47,8 @@ standin.set_delay(0)
 
 # a third run with the cursor reset must find everything already stored
 channel.invalidate_recordset()
-channel.x_mentions_since_id = channel.x_dm_last_id = False
+channel._set_cursor("mentions", False)
+channel._set_cursor("dms", False)
 channel._fetch()
 env.cr.commit()
 
@@ -83,8 +84,8 @@ stored = env["webcare.message"].search(
 cron_problems = []
 if len(stored) != 1 or stored.state != "ticketed":
     cron_problems.append(f"new tweet stored {len(stored)} times ({stored.state})")
-if channel.x_mentions_since_id != new_tweet["id"]:
-    cron_problems.append(f"cursor {channel.x_mentions_since_id}, not {new_tweet['id']}")
+if channel._cursor("mentions") != new_tweet["id"]:
+    cron_problems.append(f"cursor {channel._cursor('mentions')}, not {new_tweet['id']}")
 if channel.last_error:
     cron_problems.append(f"channel error: {channel.last_error}")
 standin.stop()

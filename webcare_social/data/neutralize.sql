@@ -1,8 +1,11 @@
--- a copied database must not poll or post with production credentials
+-- a copied database must not poll, post or accept pushes with production credentials
 UPDATE webcare_channel
-   SET x_bearer_token = NULL,
-       x_consumer_key = NULL,
-       x_consumer_secret = NULL,
-       x_access_token = NULL,
-       x_access_token_secret = NULL,
+   SET bearer_token = NULL,
+       api_key = NULL,
+       api_key_secret = NULL,
+       access_token = NULL,
+       access_token_secret = NULL,
+       app_password = NULL,
+       provider_session = NULL,
+       webhook_secret = NULL,
        state = 'draft';

@@ -2,6 +2,7 @@ from . import webcare_identity
 from . import webcare_identity_handle
 from . import res_partner
 from . import webcare_channel
+from . import webcare_channel_stream
 from . import webcare_message
 from . import webcare_message_outbound
 from . import webcare_sla

@@ -4,8 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..services.base import get_provider_class
-from ..tools import counting
+from ..tools import counting, render, tone
 from .webcare_sla import LATE_ACTIVITY_HOURS, NO_SLA_RANK, SLA_RANK, SLA_STATUSES
 
 NAME_SIMILARITY = 0.45
@@ -390,7 +389,7 @@ class HelpdeskTicket(models.Model):
         }
 
     def _webcare_private_target(self, inbound):
-        provider = get_provider_class(self.webcare_channel_id.provider)
+        provider = self.webcare_channel_id._get_provider_class()
         if not provider.supports_private:
             raise UserError(self.env._("This network has no private messages."))
         recipient = self.webcare_identity_id.external_id
@@ -540,8 +539,95 @@ class HelpdeskTicket(models.Model):
         }
 
     # ------------------------------------------------------------------
-    # Threading
+    # Ticket shaping: what a customer's message does to tickets, the way
+    # mail.thread's message_new / message_update do it for e-mail
     # ------------------------------------------------------------------
+
+    @api.model
+    def _webcare_message_new(self, message):
+        """Open a ticket for ``message`` (a processed inbound webcare.message)."""
+        return self.create(self._webcare_prepare_vals(message))
+
+    def _webcare_message_update(self, message):
+        """Add ``message`` to this ticket's chatter; reopen it when closed."""
+        self.ensure_one()
+        self._webcare_reopen()
+        self.message_post(
+            body=message._render(),
+            message_type="comment",
+            subtype_xmlid="webcare_social.mt_webcare_post",
+            author_id=message.partner_id.id or False,
+            email_from=f"@{message.author_handle}" if not message.partner_id else False,
+        )
+
+    def _webcare_continues(self):
+        """Tell whether a new message of the customer continues this ticket.
+
+        An open ticket does; a closed one within the reopen window
+        (Settings > Helpdesk > Webcare, 7 days by default) does and reopens.
+        """
+        self.ensure_one()
+        if not self.closed:
+            return True
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("webcare_social.reopen_days", 7)
+        )
+        closed = self.closed_date or self.write_date
+        return closed >= fields.Datetime.now() - timedelta(days=days)
+
+    @api.model
+    def _webcare_prepare_vals(self, message):
+        """Values of the ticket a customer's message opens."""
+        channel = message.channel_id
+        fallback = (
+            self.env._("DM from @%(handle)s", handle=message.author_handle)
+            if message.kind == "dm"
+            else self.env._("Post by @%(handle)s", handle=message.author_handle)
+        )
+        return {
+            "name": render.ticket_title(message.body, fallback),
+            "description": message._render(),
+            "partner_id": message.partner_id.id,
+            "partner_name": message.partner_id.name or message.author_name,
+            # cached id lookup: no existence query per ticket
+            "channel_id": self.env["ir.model.data"]._xmlid_to_res_id(
+                "webcare_social.helpdesk_ticket_channel_social", raise_if_not_found=True
+            ),
+            "team_id": channel.team_id.id,
+            "company_id": channel.company_id.id,
+            "priority": tone.priority_for(
+                message.author_followers,
+                tone.is_negative(message.body),
+                high=channel.followers_high,
+                very_high=channel.followers_very_high,
+            ),
+            "user_id": self._webcare_auto_assignee(channel).id,
+            "webcare_channel_id": channel.id,
+            "webcare_identity_id": message.identity_id.id,
+            "webcare_posted_at": message.posted_at,
+            "webcare_lang": message.lang,
+        }
+
+    @api.model
+    def _webcare_auto_assignee(self, channel):
+        """Who a new social ticket is assigned to: helpdesk_mgmt's own rule.
+
+        With the company's "auto assign" on, helpdesk_mgmt gives a new ticket
+        to the user who creates it, if they are in its team. An import run by
+        an agent in the team ("Import now") does so too; one run by the cron
+        (OdooBot) or by someone outside the team leaves the ticket unassigned,
+        for the first agent who answers it. Without the option: unassigned.
+        """
+        user = self.env.user
+        if not channel.company_id.helpdesk_mgmt_ticket_auto_assign:
+            return self.env["res.users"]
+        if user._is_superuser() or not user._is_internal():
+            return self.env["res.users"]
+        if channel.team_id and user not in channel.team_id.user_ids:
+            return self.env["res.users"]
+        return user
 
     def _webcare_reopen(self):
         """Put closed tickets back in the first open stage of their team."""

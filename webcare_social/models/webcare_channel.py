@@ -16,6 +16,8 @@ from ..services.base import get_provider_class
 _logger = logging.getLogger(__name__)
 
 SECRET = {"groups": "base.group_system", "copy": False}
+# a channel failing this long tells the Webcare managers (once)
+FAILING_NOTICE_AFTER = timedelta(hours=24)
 
 
 class ChannelTaken(Exception):
@@ -23,13 +25,15 @@ class ChannelTaken(Exception):
 
 
 class WebcareChannel(models.Model):
-    """One connected social account, polled for mentions and DMs.
+    """One connected social account, read for mentions and DMs.
 
-    The channel holds the credentials, the sync position (cursors, rate
-    limit, last error) and the rules that decide what becomes a ticket.
-    ``action_fetch`` and the cron run ``_fetch``, which commits per page
-    (in the cron) and moves a cursor only after everything up to it is
-    stored.
+    The channel holds the credentials, the sync state (one cursor per stream
+    in ``webcare.channel.stream``, rate limit, last error) and the rules
+    that decide what becomes a ticket. What differs between networks lives
+    in the provider client (``services/``): its streams, their paging rule
+    and cursors, the credential fields it reads. ``action_fetch`` and the
+    cron run ``_fetch``, which commits per page (in the cron) and moves a
+    stream's cursor only after everything up to it is stored.
     """
 
     _name = "webcare.channel"
@@ -43,25 +47,51 @@ class WebcareChannel(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
-    provider = fields.Selection([("x", "X")], required=True, default="x")
+    provider = fields.Selection(
+        [
+            ("x", "X"),
+            ("mastodon", "Mastodon"),
+            ("bluesky", "Bluesky"),
+            ("webhook", "Webhook"),
+        ],
+        required=True,
+        default="x",
+    )
     api_base_url = fields.Char(
         string="API base URL",
-        required=True,
-        default="https://api.x.com",
-        help="Root of the provider's API; a proxy or a local stand-in works too.",
+        help="Root of the provider's API (a Mastodon instance, a Bluesky PDS); "
+        "empty: the provider's usual one. A proxy or a local stand-in works too.",
     )
-    x_bearer_token = fields.Char(string="Bearer token", **SECRET)
-    x_consumer_key = fields.Char(string="API key", **SECRET)
-    x_consumer_secret = fields.Char(string="API key secret", **SECRET)
-    x_access_token = fields.Char(string="Access token", **SECRET)
-    x_access_token_secret = fields.Char(string="Access token secret", **SECRET)
+    # credentials: each provider client names the ones it reads
+    # (``credential_fields``); the form shows those of the channel's provider
+    bearer_token = fields.Char(**SECRET)
+    api_key = fields.Char(string="API key", **SECRET)
+    api_key_secret = fields.Char(string="API key secret", **SECRET)
+    access_token = fields.Char(**SECRET)
+    access_token_secret = fields.Char(**SECRET)
+    account_login = fields.Char(
+        string="Login",
+        groups="base.group_system",
+        copy=False,
+        help="The account's handle or e-mail to log in with (Bluesky).",
+    )
+    app_password = fields.Char(**SECRET)
+    provider_session = fields.Text(
+        **SECRET, help="The provider's login session, kept between runs."
+    )
+    webhook_secret = fields.Char(**SECRET)
     account_external_id = fields.Char(readonly=True, copy=False)
     account_handle = fields.Char(readonly=True, copy=False)
     team_id = fields.Many2one(
         "helpdesk.ticket.team", string="Helpdesk team", help="Team of new tickets."
     )
     state = fields.Selection(
-        [("draft", "Not connected"), ("connected", "Connected"), ("error", "Error")],
+        [
+            ("draft", "Not connected"),
+            ("connected", "Connected"),
+            ("paused", "Paused"),
+            ("error", "Error"),
+        ],
         default="draft",
         required=True,
         tracking=True,
@@ -71,10 +101,20 @@ class WebcareChannel(models.Model):
     last_error = fields.Text(readonly=True, copy=False)
     last_error_at = fields.Datetime(readonly=True, copy=False)
     rate_limited_until = fields.Datetime(readonly=True, copy=False)
-    x_mentions_since_id = fields.Char(
-        string="Mentions cursor", readonly=True, copy=False
+    failing_since = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="Since when every import failed (empty once one succeeds).",
     )
-    x_dm_last_id = fields.Char(string="DM cursor", readonly=True, copy=False)
+    failing_notified = fields.Boolean(readonly=True, copy=False)
+    stream_ids = fields.One2many(
+        "webcare.channel.stream", "channel_id", string="Streams", readonly=True
+    )
+    next_fetch_at = fields.Datetime(
+        compute="_compute_next_fetch_at",
+        string="Next import",
+        help="When the import cron reads this channel next.",
+    )
     include_keywords = fields.Char(
         help="Comma-separated; when set, only posts containing one of them "
         "become tickets (DMs always do)."
@@ -143,7 +183,16 @@ class WebcareChannel(models.Model):
     webcare_message_ids = fields.One2many(
         "webcare.message", "channel_id", string="Social messages"
     )
-    imported_24h = fields.Integer(compute="_compute_counts_24h", string="Ticketed 24h")
+    received_24h = fields.Integer(
+        compute="_compute_counts_24h",
+        string="Received 24h",
+        help="Messages from customers stored in the last 24 hours.",
+    )
+    ticketed_24h = fields.Integer(
+        compute="_compute_counts_24h",
+        string="Ticketed 24h",
+        help="Of those, made into a ticket or added to one.",
+    )
     ignored_24h = fields.Integer(compute="_compute_counts_24h", string="Ignored 24h")
     failed_24h = fields.Integer(compute="_compute_counts_24h", string="Failed 24h")
 
@@ -175,37 +224,91 @@ class WebcareChannel(models.Model):
     # ------------------------------------------------------------------
 
     def _compute_counts_24h(self):
-        since = fields.Datetime.now() - timedelta(hours=24)
         groups = self.env["webcare.message"]._read_group(
-            [("channel_id", "in", self.ids), ("create_date", ">=", since)],
+            self._recent_domain(),
             ["channel_id", "state"],
             ["__count"],
         )
         counts = {(channel.id, state): count for channel, state, count in groups}
         for channel in self:
-            channel.imported_24h = counts.get((channel.id, "ticketed"), 0)
-            channel.ignored_24h = counts.get((channel.id, "ignored"), 0)
-            channel.failed_24h = counts.get((channel.id, "failed"), 0)
+            per_state = {
+                state: counts.get((channel.id, state), 0)
+                for state in ("new", "ticketed", "ignored", "failed")
+            }
+            channel.received_24h = sum(per_state.values())
+            channel.ticketed_24h = per_state["ticketed"]
+            channel.ignored_24h = per_state["ignored"]
+            channel.failed_24h = per_state["failed"]
+
+    def _recent_domain(self):
+        """The inbound messages of these channels stored in the last 24 hours."""
+        return [
+            ("channel_id", "in", self.ids),
+            ("direction", "=", "inbound"),
+            ("create_date", ">=", fields.Datetime.now() - timedelta(hours=24)),
+        ]
+
+    @api.depends("state", "rate_limited_until", "provider")
+    def _compute_next_fetch_at(self):
+        cron = self.env.ref("webcare_social.ir_cron_webcare_fetch", False)
+        cron = cron and cron.sudo()
+        nextcall = cron.nextcall if cron and cron.active else False
+        for channel in self:
+            provider = channel._get_provider_class_or_none()
+            polled = channel.state == "connected" and provider and provider.polled
+            if not (polled and nextcall):
+                channel.next_fetch_at = False
+                continue
+            limit = channel.rate_limited_until or nextcall
+            channel.next_fetch_at = max(nextcall, limit)
 
     # ------------------------------------------------------------------
     # Provider access
     # ------------------------------------------------------------------
 
+    def _get_provider_class(self):
+        """The API client class of this channel (override to pick another).
+
+        Raises ``ProviderError`` when no client handles the provider.
+        """
+        self.ensure_one()
+        return get_provider_class(self.provider)
+
+    def _get_provider_class_or_none(self):
+        try:
+            return self._get_provider_class()
+        except ProviderError:
+            return None
+
     def _get_service(self):
         """Return the API client of this channel's provider."""
         self.ensure_one()
-        return get_provider_class(self.provider)(
-            self.api_base_url, self.sudo()._credentials()
+        return self._get_provider_class()(
+            self.api_base_url or False,
+            self.sudo()._credentials(),
+            account_id=self.account_external_id,
         )
 
     def _credentials(self):
-        return {
-            "bearer_token": self.x_bearer_token,
-            "consumer_key": self.x_consumer_key,
-            "consumer_secret": self.x_consumer_secret,
-            "access_token": self.x_access_token,
-            "access_token_secret": self.x_access_token_secret,
-        }
+        """The credential fields the provider client names, by name."""
+        names = self._get_provider_class().credential_fields
+        return {name: self[name] or None for name in names}
+
+    def _cursor(self, code):
+        """The stored cursor of stream ``code`` (False when there is none)."""
+        self.ensure_one()
+        return self.stream_ids.filtered(lambda s: s.code == code)[:1].cursor or False
+
+    def _set_cursor(self, code, value):
+        """Set (or clear, with False) the cursor of stream ``code``."""
+        self.ensure_one()
+        self.env["webcare.channel.stream"]._of(self, code).cursor = value
+
+    def _keep_session(self, service):
+        """Store the login session the client refreshed, if it did."""
+        session = service.session_state()
+        if session is not None and session != self.sudo().provider_session:
+            self.sudo().provider_session = session
 
     def _network(self):
         """The ``webcare.identity`` network of this channel's authors."""
@@ -219,19 +322,30 @@ class WebcareChannel(models.Model):
         """Ask the provider who we are; fill the account and mark connected."""
         for channel in self:
             try:
-                me = channel._get_service().whoami()
+                service = channel._get_service()
+                me = service.whoami()
             except ProviderError as exc:
                 channel._record_error(exc, state="error")
                 return channel._notify(exc.message, "danger")
+            channel._keep_session(service)
             channel.write(
                 {
                     "account_external_id": me.external_id,
                     "account_handle": me.handle,
                     "state": "connected",
                     "last_error": False,
+                    "failing_since": False,
+                    "failing_notified": False,
                 }
             )
         return self._notify(self.env._("Connected."), "success")
+
+    def action_pause(self):
+        """Stop importing (and sending) until resumed; nothing is lost meanwhile."""
+        self.filtered(lambda c: c.state == "connected").state = "paused"
+
+    def action_resume(self):
+        self.filtered(lambda c: c.state == "paused").state = "connected"
 
     def action_fetch(self):
         """Run one import for these channels now."""
@@ -258,11 +372,17 @@ class WebcareChannel(models.Model):
         return True
 
     def action_view_messages(self):
+        """The channel's messages; from a health count, only what it counts."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "webcare_social.webcare_message_action"
         )
         action["domain"] = [("channel_id", "=", self.id)]
+        state = self.env.context.get("webcare_health_state")
+        if state:
+            action["domain"] = self._recent_domain()
+            if state != "all":
+                action["domain"].append(("state", "=", state))
         return action
 
     def _notify(self, message, kind):
@@ -284,6 +404,9 @@ class WebcareChannel(models.Model):
         error; the other channels are still imported.
         """
         for channel in self.search([("state", "=", "connected")]):
+            provider = channel._get_provider_class_or_none()
+            if not (provider and provider.polled):
+                continue  # pushed to us (webhook), or no client installed
             try:
                 channel._fetch()
             except Exception as exc:
@@ -314,11 +437,11 @@ class WebcareChannel(models.Model):
         return True
 
     def _fetch_streams(self):
-        """Read every stream; keep the outcome on the channel."""
-        service = self._get_service()
+        """Read every stream of the provider; keep the outcome on the channel."""
         try:
-            self._fetch_stream(service, "mentions")
-            self._fetch_stream(service, "dms")
+            service = self._get_service()
+            for stream in service.streams:
+                self._fetch_stream(service, stream.code)
         except ProviderRateLimited as exc:
             self._record_rate_limit(exc)
         except ProviderAuthError as exc:
@@ -333,7 +456,9 @@ class WebcareChannel(models.Model):
         except ProviderError as exc:
             self._record_error(exc)
         else:
-            self.write({"last_fetch_at": fields.Datetime.now(), "last_error": False})
+            self._record_success()
+        if "service" in locals():
+            self._keep_session(service)
         self._commit()
 
     def _process_pending(self, batch_size=50):
@@ -352,40 +477,33 @@ class WebcareChannel(models.Model):
             self.rate_limited_until > fields.Datetime.now()
         )
 
-    def _fetch_stream(self, service, stream):
+    def _fetch_stream(self, service, code):
         """Page through one stream and move its cursor once all is stored."""
-        cursor_field = {"mentions": "x_mentions_since_id", "dms": "x_dm_last_id"}[
-            stream
-        ]
+        stream = self.env["webcare.channel.stream"]._of(self, code)
         try:
-            newest = self._fetch_pages(service, stream, self[cursor_field] or None)
+            cursor = self._fetch_pages(service, code, stream.cursor or None)
         except InvalidCursor:
-            _logger.info("Channel %s: %s cursor refused, full resync", self.id, stream)
-            newest = self._fetch_pages(service, stream, None)
-        if newest:
-            self[cursor_field] = newest
-            self._commit()
+            _logger.info("Channel %s: %s cursor refused, full resync", self.id, code)
+            cursor = self._fetch_pages(service, code, None)
+        stream._drained(cursor)
+        self._commit()
 
-    def _fetch_pages(self, service, stream, cursor):
-        """Import every page newer than ``cursor``; return the newest id seen."""
+    def _fetch_pages(self, service, code, cursor):
+        """Store every page of a read from ``cursor``; return the new cursor.
+
+        The provider decides when the stream is drained and what the cursor
+        becomes (``Page.cursor``; None keeps what an earlier page said).
+        """
         Message = self.env["webcare.message"]
-        newest, token = None, None
+        new_cursor, token = None, None
         while True:
-            page = self._fetch_page(service, stream, cursor, token)
-            newest = newest or page.newest_id
+            page = service.fetch(code, cursor, token)
+            new_cursor = page.cursor or new_cursor
             Message._store_page(self, page)
             self._commit()
+            if page.drained:
+                return new_cursor
             token = page.next_token
-            if not token or (stream == "dms" and _reached(page, cursor)):
-                return newest
-
-    def _fetch_page(self, service, stream, cursor, token):
-        account = self.account_external_id
-        if stream == "mentions":
-            return service.fetch_mentions(
-                account, since_id=cursor, pagination_token=token
-            )
-        return service.fetch_dms(account, pagination_token=token)
 
     def _commit(self, processed=0):
         """Commit progress when running as the cron; tests and buttons don't.
@@ -420,12 +538,48 @@ class WebcareChannel(models.Model):
             }
         )
 
+    def _record_success(self):
+        self.write(
+            {
+                "last_fetch_at": fields.Datetime.now(),
+                "last_error": False,
+                "failing_since": False,
+                "failing_notified": False,
+            }
+        )
+
     def _record_error(self, exc, state=None):
         _logger.warning("Channel %s (%s): %s", self.id, self.name, exc.message)
-        vals = {"last_error": exc.message, "last_error_at": fields.Datetime.now()}
+        now = fields.Datetime.now()
+        vals = {"last_error": exc.message, "last_error_at": now}
+        if not self.failing_since:
+            vals["failing_since"] = now
         if state:
             vals["state"] = state
         self.write(vals)
+        self._notify_managers_if_failing()
+
+    def _notify_managers_if_failing(self):
+        """Tell the Webcare managers, once, about a channel failing for a day."""
+        if self.failing_notified or not self.failing_since:
+            return
+        if self.failing_since > fields.Datetime.now() - FAILING_NOTICE_AFTER:
+            return
+        managers = self.env.ref("webcare_social.group_webcare_manager").sudo()
+        partners = managers.all_user_ids.filtered("active").partner_id
+        self.message_post(
+            body=self.env._(
+                "No import of %(channel)s has succeeded since %(since)s (UTC). "
+                "Last error: %(error)s",
+                channel=self.name,
+                since=self.failing_since,
+                error=self.last_error or "",
+            ),
+            partner_ids=partners.ids,
+            message_type="notification",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.failing_notified = True
 
     def _warn_admin(self, exc):
         """Leave the administrator a to-do on the channel to reconnect it."""
@@ -439,11 +593,3 @@ class WebcareChannel(models.Model):
             note=exc.message,
             user_id=(admin or self.env.user).id,
         )
-
-
-def _reached(page, cursor):
-    """Tell whether a newest-first DM page reached the last imported event."""
-    if not cursor:
-        return False
-    ids = [int(p.external_id) for p in page.posts if p.external_id.isdigit()]
-    return bool(ids) and min(ids) <= int(cursor)

@@ -1,5 +1,5 @@
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from odoo import api, fields, models
 
@@ -341,11 +341,13 @@ class WebcareMessage(models.Model):
                 }
             )
             return
-        ticket = self._thread_ticket(memo.ticket_of(self) or self._storyline_ticket())
-        if ticket:
-            self._append_to(ticket)
+        ticket = (
+            memo.ticket_of(self) or self._parent_ticket() or self._storyline_ticket()
+        )
+        if ticket and ticket._webcare_continues():
+            ticket._webcare_message_update(self)
         else:
-            ticket = self.env["helpdesk.ticket"].create(self._prepare_ticket_vals())
+            ticket = self.env["helpdesk.ticket"]._webcare_message_new(self)
         self.write(
             {
                 "state": "ticketed",
@@ -387,14 +389,26 @@ class WebcareMessage(models.Model):
     # Threading
     # ------------------------------------------------------------------
 
-    def _thread_ticket(self, ticket):
-        """Return the conversation's ``ticket`` to continue, reopened if need be."""
-        if not ticket or not ticket.closed:
-            return ticket
-        if self._reopen_window_open(ticket):
-            ticket._webcare_reopen()
-            return ticket
-        return self.env["helpdesk.ticket"]
+    def _parent_ticket(self):
+        """The ticket of the stored message this one answers, if any.
+
+        Networks that do not say which conversation a reply belongs to
+        (Mastodon gives only ``in_reply_to_id``) are threaded through the
+        parent: the message joins the parent's conversation and ticket.
+        """
+        if not self.parent_ref:
+            return self.env["helpdesk.ticket"]
+        parent = self.search(
+            [
+                ("channel_id", "=", self.channel_id.id),
+                ("external_id", "=", self.parent_ref),
+                ("ticket_id", "!=", False),
+            ],
+            limit=1,
+        )
+        if parent.conversation_ref and parent.conversation_ref != self.conversation_ref:
+            self.conversation_ref = parent.conversation_ref
+        return parent.ticket_id
 
     def _storyline_ticket(self):
         """The author's current ticket this message continues, if any.
@@ -419,67 +433,12 @@ class WebcareMessage(models.Model):
         )
         # the latest that is open or closed recently: an open ticket wins
         # over a newer one closed long ago
-        current = tickets.filtered(
-            lambda t: not t.closed or self._reopen_window_open(t)
-        )
+        current = tickets.filtered(lambda t: t._webcare_continues())
         return current[:1]
 
-    def _reopen_window_open(self, ticket):
-        days = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("webcare_social.reopen_days", 7)
-        )
-        closed = ticket.closed_date or ticket.write_date
-        return closed >= fields.Datetime.now() - timedelta(days=days)
-
-    def _append_to(self, ticket):
-        """Add the customer's words to the ticket's chatter, readable at a glance."""
-        ticket.message_post(
-            body=self._render(),
-            message_type="comment",
-            subtype_xmlid="webcare_social.mt_webcare_post",
-            author_id=self.partner_id.id or False,
-            email_from=f"@{self.author_handle}" if not self.partner_id else False,
-        )
-
     # ------------------------------------------------------------------
-    # Ticket
+    # Display
     # ------------------------------------------------------------------
-
-    def _prepare_ticket_vals(self):
-        channel = self.channel_id
-        fallback = (
-            self.env._("DM from @%(handle)s", handle=self.author_handle)
-            if self.kind == "dm"
-            else self.env._("Post by @%(handle)s", handle=self.author_handle)
-        )
-        return {
-            "name": render.ticket_title(self.body, fallback),
-            "description": self._render(),
-            "partner_id": self.partner_id.id,
-            "partner_name": self.partner_id.name or self.author_name,
-            # cached id lookup: no existence query per ticket
-            "channel_id": self.env["ir.model.data"]._xmlid_to_res_id(
-                "webcare_social.helpdesk_ticket_channel_social", raise_if_not_found=True
-            ),
-            "team_id": channel.team_id.id,
-            "company_id": channel.company_id.id,
-            "priority": self._priority(),
-            "webcare_channel_id": channel.id,
-            "webcare_identity_id": self.identity_id.id,
-            "webcare_posted_at": self.posted_at,
-            "webcare_lang": self.lang,
-        }
-
-    def _priority(self):
-        channel = self.channel_id
-        return tone.priority_for(
-            self.author_followers,
-            tone.is_negative(self.body),
-            high=channel.followers_high,
-            very_high=channel.followers_very_high,
-        )
 
     def _render(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))
@@ -523,7 +482,7 @@ class WebcareMessage(models.Model):
         """Fill the fields of an unreadable item from its payload; tell if it worked."""
         service = self.channel_id._get_service()
         try:
-            post = service.parse_item(self.payload, self.channel_id.account_external_id)
+            post = service.parse_item(self.payload)
         except ProviderError as exc:  # the item stays failed, with why
             self.error = exc.message
             return False

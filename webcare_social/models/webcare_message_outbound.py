@@ -224,6 +224,8 @@ class WebcareMessage(models.Model):
         return [
             ("state", "=", "outgoing"),
             ("direction", "=", "outbound"),
+            # a paused channel keeps its replies queued until it is resumed
+            ("channel_id.state", "!=", "paused"),
             "|",
             ("send_after", "=", False),
             ("send_after", "<=", now),
@@ -313,7 +315,7 @@ class WebcareMessage(models.Model):
             order="send_after, id",
         )
         # after the reset they keep the provider's pace instead of a burst
-        step = timedelta(seconds=self.channel_id._get_service().send_interval)
+        step = timedelta(seconds=self.channel_id._get_provider_class().send_interval)
         for position, message in enumerate(waiting, start=1):
             message.send_after = until + step * position
         waiting._refresh_chatter()

@@ -390,8 +390,15 @@ class WebcareTimeline(models.AbstractModel):
 
     @api.model
     def _channel_options(self):
-        """The channels a timeline can be filtered on, with labels and icons."""
-        providers = self.env["webcare.channel"]._fields["provider"].get_values(self.env)
+        """The channels a timeline can be filtered on, with labels and icons.
+
+        The networks offered are those the company has channels for.
+        """
+        Channel = self.env["webcare.channel"].with_context(active_test=False)
+        used = {provider for [provider] in Channel._read_group([], ["provider"])}
+        providers = [
+            p for p in Channel._fields["provider"].get_values(self.env) if p in used
+        ]
         labels = {
             "helpdesk": self.env._("Tickets"),
             "email": self.env._("E-mail"),

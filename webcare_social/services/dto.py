@@ -75,13 +75,24 @@ class ItemError:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of results: parsed posts, unreadable items and cursors."""
+    """One page of a stream: parsed posts, unreadable items and paging.
+
+    ``next_token`` asks for the next page of the same read; None when the
+    stream is drained (the provider decides: no more pages, or the pages
+    reached what was read before). ``cursor`` is what the channel stores for
+    the stream once it is drained and everything is stored; None keeps the
+    value a previous page of the read gave (or the stored one).
+    """
 
     posts: tuple[SocialPost, ...]
     errors: tuple[ItemError, ...]
-    newest_id: str | None
+    cursor: str | None
     next_token: str | None
     raw: str
+
+    @property
+    def drained(self):
+        return self.next_token is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,13 +32,21 @@ from ..exceptions import (
     ProviderRefused,
     ProviderUnavailable,
 )
-from .base import SocialProviderBase, register_provider
+from .base import SocialProviderBase, Stream, register_provider
 from .dto import Author, ItemError, Page, PartialPost, SentItem, SocialPost
 
 _logger = logging.getLogger(__name__)
 
 TWEEPY_HOST = "https://api.twitter.com"
-USER_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+USER_KEYS = ("api_key", "api_key_secret", "access_token", "access_token_secret")
+# our credential names -> tweepy's
+TWEEPY_KEYS = {
+    "bearer_token": "bearer_token",
+    "api_key": "consumer_key",
+    "api_key_secret": "consumer_secret",
+    "access_token": "access_token",
+    "access_token_secret": "access_token_secret",
+}
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 TWEET_FIELDS = [
     "created_at",
@@ -130,19 +138,30 @@ class _TimeoutAdapter(HTTPAdapter):
 class XClient(SocialProviderBase):
     """X API v2 client; OAuth 1.0a user context when all user keys are set.
 
-    Credentials: ``bearer_token``, ``consumer_key``, ``consumer_secret``,
+    Credentials: ``bearer_token``, ``api_key``, ``api_key_secret``,
     ``access_token``, ``access_token_secret``. Without the four user keys
     the bearer token is used (the real API needs user context for DMs and
     ``/2/users/me``).
+
+    Streams and their cursors: ``mentions`` (``GET /2/users/:id/mentions``,
+    newest first; the cursor is the newest tweet id, sent as ``since_id``,
+    taken from the first page of a read) and ``dms`` (``GET /2/dm_events``,
+    newest first with no "since": the cursor is the highest event id read,
+    and a read is drained once a page reaches it).
     """
 
     provider = "x"
     default_base_url = "https://api.x.com"
+    streams = (
+        Stream("mentions", "Mentions"),
+        Stream("dms", "Direct messages"),
+    )
+    credential_fields = tuple(TWEEPY_KEYS)
     # POST /2/tweets allows 100 requests per 15 minutes per user: one every 9 s
     send_interval = 9.0
 
-    def __init__(self, base_url=None, credentials=None, timeout=15.0):
-        super().__init__(base_url, credentials, timeout)
+    def __init__(self, base_url=None, credentials=None, account_id=None, timeout=15.0):
+        super().__init__(base_url, credentials, account_id, timeout)
         self._user_auth = all(self._credentials.get(key) for key in USER_KEYS)
         self._client = self._build_client()
 
@@ -153,9 +172,8 @@ class XClient(SocialProviderBase):
 
     def _build_client(self):
         """Return a ``tweepy.Client`` whose session targets ``base_url``."""
-        keys = ("bearer_token", *USER_KEYS)
         client = tweepy.Client(
-            **{key: self._credentials.get(key) for key in keys},
+            **{ours: self._credentials.get(key) for key, ours in _tweepy_keys()},
             return_type=requests.Response,
         )
         session = _RebasedSession(self.base_url)
@@ -177,11 +195,25 @@ class XClient(SocialProviderBase):
         except (KeyError, TypeError, ValueError) as exc:
             raise PayloadError(f"Unreadable account: {_describe(exc)}") from exc
 
-    def fetch_mentions(self, account_id, since_id=None, pagination_token=None):
-        """Return one page of mentions of ``account_id``, newest first."""
-        _body, text = self._call(
+    def fetch(self, stream, cursor=None, token=None):
+        """Return one page of ``mentions`` or ``dms`` (see the class docstring)."""
+        if not self.account_id:
+            raise ProviderError("The X account is not known yet: test the connection.")
+        if stream == "mentions":
+            page = self.fetch_mentions(since_id=cursor, pagination_token=token)
+            # the first page holds the newest tweet: that is the next since_id
+            return page if token is None else _replace_cursor(page, None)
+        if stream == "dms":
+            page = self.fetch_dms(pagination_token=token)
+            newest = _max_id(page.cursor, cursor) if token is None else None
+            return _replace_cursor(page, newest, drained=_reached(page, cursor))
+        raise ProviderError(f"X has no stream {stream!r}.")
+
+    def fetch_mentions(self, since_id=None, pagination_token=None):
+        """Return one page of mentions of the account, newest first."""
+        body, text = self._call(
             "get_users_mentions",
-            str(account_id),
+            self.account_id,
             max_results=PAGE_SIZE,
             since_id=since_id,
             pagination_token=pagination_token,
@@ -189,11 +221,11 @@ class XClient(SocialProviderBase):
             expansions=MENTION_EXPANSIONS,
             user_fields=USER_FIELDS,
         )
-        return parse_mentions_page(text, account_id)
+        return parse_mentions_page(body, text, self.account_id)
 
-    def fetch_dms(self, account_id, pagination_token=None):
+    def fetch_dms(self, pagination_token=None):
         """Return one page of the account's DM events, newest first."""
-        _body, text = self._call(
+        body, text = self._call(
             "get_direct_message_events",
             dm_event_fields=DM_EVENT_FIELDS,
             event_types="MessageCreate",
@@ -202,11 +234,11 @@ class XClient(SocialProviderBase):
             max_results=PAGE_SIZE,
             pagination_token=pagination_token,
         )
-        return parse_dm_page(text, account_id)
+        return parse_dm_page(body, text, self.account_id)
 
-    def parse_item(self, raw, account_id):
+    def parse_item(self, raw):
         """Return the ``SocialPost`` of one stored item (``SocialPost.raw``)."""
-        return parse_item(raw, account_id)
+        return parse_item(raw, self.account_id)
 
     def send_reply(self, parent_ref, text):
         """Publish ``text`` in reply to tweet ``parent_ref`` (``POST /2/tweets``).
@@ -393,9 +425,13 @@ def parse_time(value):
     return moment
 
 
-def parse_mentions_page(text, account_id):
-    """Return the ``Page`` for a ``/2/users/:id/mentions`` response body."""
-    body = _page_body(text)
+def parse_mentions_page(body, text, account_id):
+    """Return the ``Page`` for a ``/2/users/:id/mentions`` response.
+
+    ``body`` is the JSON already loaded from ``text`` (each page is parsed
+    once); ``text`` is kept as the page's raw.
+    """
+    body = _page_body(body, text)
     includes = body.get("includes") or {}
     users = _index(includes.get("users"))
     tweets = _index(includes.get("tweets"))
@@ -406,13 +442,13 @@ def parse_mentions_page(text, account_id):
     return _page(body, text, build, lambda item: _salvage(item, users, "mention"))
 
 
-def parse_dm_page(text, account_id):
-    """Return the ``Page`` for a ``/2/dm_events`` response body.
+def parse_dm_page(body, text, account_id):
+    """Return the ``Page`` for a ``/2/dm_events`` response (see above).
 
     Events other than ``MessageCreate`` are skipped. X gives no ``newest_id``
     for DMs, so the highest event id of the page is used.
     """
-    body = _page_body(text)
+    body = _page_body(body, text)
     users = _index((body.get("includes") or {}).get("users"))
 
     def build(item):
@@ -432,7 +468,8 @@ def parse_item(raw, account_id):
         raise PayloadError("The stored item is not a JSON object.")
     is_dm = "dm_conversation_id" in item or "event_type" in item
     parse = parse_dm_page if is_dm else parse_mentions_page
-    page = parse(_dumps({**stored, "data": [item]}), account_id)
+    single = {**stored, "data": [item]}
+    page = parse(single, _dumps(single), account_id)
     if page.errors:
         raise PayloadError(page.errors[0].error)
     if not page.posts:
@@ -440,9 +477,8 @@ def parse_item(raw, account_id):
     return page.posts[0]
 
 
-def _page_body(text):
-    """Return the body of a list response; raise when it is no list at all."""
-    body = load_body(text)
+def _page_body(body, text):
+    """Check the body of a list response; raise when it is no list at all."""
     if "data" not in body and body.get("errors") and not body.get("meta"):
         _title, detail = _problem_of(body)
         raise ProviderError(f"X API error: {detail}")
@@ -485,6 +521,35 @@ def _page(body, text, build, salvage):
     meta = body.get("meta") or {}
     newest = meta.get("newest_id") or _highest_id(body.get("data") or [])
     return Page(tuple(posts), tuple(errors), newest, meta.get("next_token"), text)
+
+
+def _replace_cursor(page, cursor, drained=False):
+    """``page`` with another cursor (and no next page when ``drained``)."""
+    return Page(
+        page.posts,
+        page.errors,
+        cursor,
+        None if drained else page.next_token,
+        page.raw,
+    )
+
+
+def _reached(page, cursor):
+    """Tell whether a newest-first DM page reached the last event read before."""
+    if not cursor or not str(cursor).isdigit():
+        return False
+    ids = [int(p.external_id) for p in page.posts if p.external_id.isdigit()]
+    return bool(ids) and min(ids) <= int(cursor)
+
+
+def _max_id(*ids):
+    """The highest of numeric ids given as text (None when there is none)."""
+    numbers = [int(i) for i in ids if i and str(i).isdigit()]
+    return str(max(numbers)) if numbers else None
+
+
+def _tweepy_keys():
+    return TWEEPY_KEYS.items()
 
 
 def _mention_post(item, users, tweets, account_id):

@@ -25,11 +25,11 @@ class XChannelCase(TransactionCase):
                 "name": "PolderAir on X",
                 "api_base_url": cls.standin.base_url,
                 "team_id": cls.team.id,
-                "x_bearer_token": cls.standin.bearer_token,
-                "x_consumer_key": cls.standin.consumer_key,
-                "x_consumer_secret": cls.standin.consumer_secret,
-                "x_access_token": cls.standin.access_token,
-                "x_access_token_secret": cls.standin.access_token_secret,
+                "bearer_token": cls.standin.bearer_token,
+                "api_key": cls.standin.consumer_key,
+                "api_key_secret": cls.standin.consumer_secret,
+                "access_token": cls.standin.access_token,
+                "access_token_secret": cls.standin.access_token_secret,
             }
         )
         cls.anna = cls.env["res.partner"].create({"name": "Anna de Vries"})

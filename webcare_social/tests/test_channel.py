@@ -16,7 +16,7 @@ class TestChannel(XChannelCase):
         self.mention(ANNA_ID, "question two")
         self.standin.add_tweet(STRANGER_ID, "RT @PolderAir: promo", retweet_of="1")
         self.fetch()
-        self.assertEqual(self.channel.imported_24h, 2)
+        self.assertEqual(self.channel.ticketed_24h, 2)
         self.assertEqual(self.channel.ignored_24h, 1)
         self.assertEqual(self.channel.failed_24h, 0)
         self.assertTrue(self.channel.last_fetch_at)
@@ -26,7 +26,7 @@ class TestChannel(XChannelCase):
         self.assertEqual(draft.state, "draft")
         self.mention(STRANGER_ID, "via the cron")
         self.env["webcare.channel"]._cron_fetch()
-        self.assertEqual(self.channel.imported_24h, 1)
+        self.assertEqual(self.channel.ticketed_24h, 1)
         self.assertFalse(draft.last_fetch_at)
 
     def test_one_channel_per_account(self):
@@ -48,11 +48,11 @@ class TestChannel(XChannelCase):
 
     def test_refused_cursor_falls_back_to_full_resync(self):
         self.mention(STRANGER_ID, "still imported")
-        self.channel.x_mentions_since_id = "not-a-snowflake"
+        self.channel._set_cursor("mentions", "not-a-snowflake")
         self.fetch()
-        self.assertEqual(self.channel.imported_24h, 1)
+        self.assertEqual(self.channel.ticketed_24h, 1)
         self.assertFalse(self.channel.last_error)
-        self.assertNotEqual(self.channel.x_mentions_since_id, "not-a-snowflake")
+        self.assertNotEqual(self.channel._cursor("mentions"), "not-a-snowflake")
 
     def test_retry_of_unreadable_item_keeps_it_failed_with_reason(self):
         bad = self.mention(STRANGER_ID, "broken")
@@ -75,8 +75,8 @@ class TestChannel(XChannelCase):
         channel = self.channel.with_user(manager)
         self.assertEqual(channel.name, "PolderAir on X")
         with self.assertRaises(AccessError):
-            channel.read(["x_bearer_token"])
-        self.assertNotIn("x_bearer_token", channel.fields_get())
+            channel.read(["bearer_token"])
+        self.assertNotIn("bearer_token", channel.fields_get())
 
     def test_agent_cannot_configure_channels(self):
         agent = new_test_user(
@@ -92,13 +92,13 @@ class TestChannel(XChannelCase):
         with file_open("webcare_social/data/neutralize.sql") as sql:
             self.env.cr.execute(sql.read())
         self.channel.invalidate_recordset()
-        self.assertFalse(self.channel.x_bearer_token)
-        self.assertFalse(self.channel.x_access_token_secret)
+        self.assertFalse(self.channel.bearer_token)
+        self.assertFalse(self.channel.access_token_secret)
         self.assertEqual(self.channel.state, "draft")
 
     def test_connection_error_is_readable(self):
-        self.channel.x_bearer_token = "nope"
-        self.channel.x_consumer_key = "nope"
+        self.channel.bearer_token = "nope"
+        self.channel.api_key = "nope"
         with mute_logger(CHANNEL_LOGGER):
             action = self.channel.action_test_connection()
         self.assertEqual(self.channel.state, "error")

@@ -25,7 +25,7 @@ class TestChannelTour(HttpCase):
             {
                 "name": "Tour channel on X",
                 "api_base_url": self.standin.base_url,
-                "x_bearer_token": self.standin.bearer_token,
+                "bearer_token": self.standin.bearer_token,
                 "account_external_id": ACCOUNT_ID,
                 "account_handle": "PolderAir",
                 "state": "connected",

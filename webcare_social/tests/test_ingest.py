@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common_x import ACCOUNT_ID, ANNA_ID, STRANGER_ID, XChannelCase
+from .common_x import ACCOUNT_ID, ANNA_ID, STRANGER_ID, WebcareTeamCase, XChannelCase
 
 CHANNEL_LOGGER = "odoo.addons.webcare_social.models.webcare_channel"
 
@@ -281,7 +281,7 @@ class TestFaults(XChannelCase):
         self.standin.page_size = 2
         tweets = [self.mention(STRANGER_ID, f"vraag {n}") for n in range(5)]
         self.assertEqual(len(self.fetch()), 5)
-        self.assertEqual(self.channel.x_mentions_since_id, tweets[-1]["id"])
+        self.assertEqual(self.channel._cursor("mentions"), tweets[-1]["id"])
         newer = self.mention(STRANGER_ID, "nog een vraag")
         self.standin.clear_log()
         messages = self.fetch()
@@ -304,7 +304,7 @@ class TestFaults(XChannelCase):
         self.assertEqual(len(self.fetch()), 2)
         self.assertEqual(self.channel.rate_limited_until, reset)
         self.assertIn("Rate limit", self.channel.last_error)
-        self.assertFalse(self.channel.x_mentions_since_id)
+        self.assertFalse(self.channel._cursor("mentions"))
         # still limited: the next run does not call the API at all
         self.standin.clear_log()
         self.fetch()
@@ -316,7 +316,7 @@ class TestFaults(XChannelCase):
             sorted(messages.mapped("external_id")), sorted(t["id"] for t in tweets)
         )
         self.assertEqual(len(messages.ticket_id), 5)
-        self.assertEqual(self.channel.x_mentions_since_id, tweets[-1]["id"])
+        self.assertEqual(self.channel._cursor("mentions"), tweets[-1]["id"])
 
     def test_server_error_is_retried_next_run(self):
         self.mention(STRANGER_ID, "hallo?")
@@ -325,13 +325,13 @@ class TestFaults(XChannelCase):
             self.assertFalse(self.fetch())
         self.assertEqual(self.channel.state, "connected")
         self.assertTrue(self.channel.last_error)
-        self.assertFalse(self.channel.x_mentions_since_id)
+        self.assertFalse(self.channel._cursor("mentions"))
         self.assertEqual(len(self.fetch()), 1)
         self.assertFalse(self.channel.last_error)
 
     def test_auth_error_marks_channel_and_warns_admin(self):
-        self.channel.x_bearer_token = "wrong"
-        self.channel.x_consumer_key = "wrong"
+        self.channel.bearer_token = "wrong"
+        self.channel.api_key = "wrong"
         with mute_logger(CHANNEL_LOGGER):
             self.fetch()
         self.assertEqual(self.channel.state, "error")
@@ -406,7 +406,7 @@ class TestFaults(XChannelCase):
         self.assertIn("not JSON", self.channel.last_error)
         self.assertEqual(kept.state, "failed")
         self.assertIn("<html>proxy error page</html>", kept.payload)
-        self.assertFalse(self.channel.x_mentions_since_id)
+        self.assertFalse(self.channel._cursor("mentions"))
         self.fetch()  # the next run reads the page again
         self.assertEqual(self.message(tweet["id"]).state, "ticketed")
         self.assertFalse(self.channel.last_error)
@@ -442,7 +442,8 @@ class TestFaults(XChannelCase):
         self.mention(STRANGER_ID, "once")
         self.mention(ANNA_ID, "twice")
         first = self.fetch()
-        self.channel.x_mentions_since_id = False  # as if a run died before its cursor
+        # as if a run died before it moved its cursor
+        self.channel._set_cursor("mentions", False)
         self.assertEqual(self.fetch(), first)
         self.assertEqual(len(first.ticket_id), 2)
         with (
@@ -451,3 +452,33 @@ class TestFaults(XChannelCase):
             self.env.cr.savepoint(),
         ):
             first[0].copy({"external_id": first[0].external_id})
+
+
+@tagged("post_install", "-at_install")
+class TestAutoAssign(WebcareTeamCase):
+    """helpdesk_mgmt's "auto assign" (to the creating user) on social tickets."""
+
+    def setUp(self):
+        super().setUp()
+        self.team.user_ids = [(4, self.manager.id)]
+        self.env.company.helpdesk_mgmt_ticket_auto_assign = True
+
+    def test_the_cron_never_assigns_odoobot(self):
+        ticket = self.fetch_one(STRANGER_ID, "waar blijft mijn koffer").ticket_id
+        self.assertTrue(ticket)
+        self.assertFalse(ticket.user_id)
+
+    def test_an_import_by_a_team_member_is_theirs(self):
+        self.mention(STRANGER_ID, "vlucht geannuleerd")
+        self.channel.with_user(self.manager).action_fetch()
+        self.assertEqual(self.fetch()[-1].ticket_id.user_id, self.manager)
+
+    def test_without_auto_assign_nobody_is_assigned(self):
+        self.env.company.helpdesk_mgmt_ticket_auto_assign = False
+        self.mention(STRANGER_ID, "vlucht geannuleerd")
+        self.channel.with_user(self.manager).action_fetch()
+        self.assertFalse(self.fetch()[-1].ticket_id.user_id)
+
+    def fetch_one(self, author_id, text):
+        self.mention(author_id, text)
+        return self.fetch()[-1]

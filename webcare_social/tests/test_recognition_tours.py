@@ -60,7 +60,7 @@ class TestRecognitionTours(HttpCase):
             {
                 "name": "Tour X",
                 "api_base_url": standin.base_url,
-                "x_bearer_token": standin.bearer_token,
+                "bearer_token": standin.bearer_token,
                 "account_external_id": ACCOUNT_ID,
                 "account_handle": "PolderAir",
                 "state": "connected",

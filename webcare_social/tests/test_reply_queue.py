@@ -343,8 +343,8 @@ class TestSendFailures(ReplyCase):
         client = XClient(
             self.standin.base_url,
             {
-                "consumer_key": self.standin.consumer_key,
-                "consumer_secret": self.standin.consumer_secret,
+                "api_key": self.standin.consumer_key,
+                "api_key_secret": self.standin.consumer_secret,
                 "access_token": self.standin.access_token,
                 "access_token_secret": self.standin.access_token_secret,
             },

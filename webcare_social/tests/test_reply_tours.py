@@ -51,7 +51,7 @@ class ReplyTourCase(HttpCase):
             {
                 "name": "Tour X",
                 "api_base_url": self.standin.base_url,
-                "x_bearer_token": self.standin.bearer_token,
+                "bearer_token": self.standin.bearer_token,
                 "account_external_id": ACCOUNT_ID,
                 "account_handle": "PolderAir",
                 "state": "connected",

@@ -55,21 +55,24 @@ class TestXClient(BaseCase):
 
     def _client(self, credentials=None, timeout=5.0):
         return XClient(
-            self.standin.base_url, credentials or self.standin.credentials, timeout
+            self.standin.base_url,
+            credentials or self.standin.credentials,
+            account_id=ACCOUNT,
+            timeout=timeout,
         )
 
     def _all_mentions(self, client):
         """Follow next_token to the end; return the list of pages."""
-        pages = [client.fetch_mentions(ACCOUNT)]
+        pages = [client.fetch_mentions()]
         while pages[-1].next_token:
             token = pages[-1].next_token
-            pages.append(client.fetch_mentions(ACCOUNT, pagination_token=token))
+            pages.append(client.fetch_mentions(pagination_token=token))
         return pages
 
     def _one_page(self):
         """Return every demo mention in a single page, by id."""
         self.standin.page_size = None
-        page = self._client().fetch_mentions(ACCOUNT)
+        page = self._client().fetch_mentions()
         self.assertIsNone(page.next_token)
         return page, {post.external_id: post for post in page.posts}
 
@@ -142,7 +145,7 @@ class TestXClient(BaseCase):
     # -- mentions ------------------------------------------------------------
 
     def test_mentions_request_asks_for_the_documented_fields(self):
-        self._client().fetch_mentions(ACCOUNT, since_id=OWN_POST)
+        self._client().fetch_mentions(since_id=OWN_POST)
         request = self.standin.requests[-1]
         self.assertEqual(request.path, f"/2/users/{ACCOUNT}/mentions")
         self.assertEqual(request.query["max_results"], "100")
@@ -153,7 +156,7 @@ class TestXClient(BaseCase):
     def test_mentions_kinds_directions_and_reposts(self):
         page, posts = self._one_page()
         self.assertEqual(len(posts) + len(page.errors), DEMO_TWEETS)
-        self.assertEqual(page.newest_id, MARK_THANKS)
+        self.assertEqual(page.cursor, MARK_THANKS)
         self.assertEqual(posts[OWN_POST].direction, "outbound")
         self.assertEqual(posts[OWN_POST].kind, "mention")
         self.assertTrue(posts[RT_NOOR].is_repost)
@@ -224,7 +227,7 @@ class TestXClient(BaseCase):
         self.standin.malform_next(
             "/2/users/", lambda body: body["data"][0].pop("created_at")
         )
-        page = self._client().fetch_mentions(ACCOUNT)
+        page = self._client().fetch_mentions()
         (broken,) = [e for e in page.errors if e.external_id == MARK_THANKS]
         self.assertEqual(
             broken.error, "X left out the field 'created_at' that every message has."
@@ -243,7 +246,7 @@ class TestXClient(BaseCase):
         self.standin.malform_next(
             "/2/users/", lambda body: body["data"][0].pop("created_at")
         )
-        page = self._client().fetch_mentions(ACCOUNT)
+        page = self._client().fetch_mentions()
         self.assertEqual(len(page.posts), 8)
         broken = [e for e in page.errors if e.external_id == MARK_THANKS]
         self.assertEqual(len(broken), 1)
@@ -269,19 +272,19 @@ class TestXClient(BaseCase):
 
     def test_since_id_returns_only_newer_mentions(self):
         client = self._client()
-        self.assertEqual(client.fetch_mentions(ACCOUNT, since_id=MARK_THANKS).posts, ())
+        self.assertEqual(client.fetch_mentions(since_id=MARK_THANKS).posts, ())
         tweet = self.standin.add_tweet(ANNA, "@PolderAir Koffer is binnen, dank!")
-        page = client.fetch_mentions(ACCOUNT, since_id=MARK_THANKS)
+        page = client.fetch_mentions(since_id=MARK_THANKS)
         self.assertEqual([p.external_id for p in page.posts], [tweet["id"]])
-        self.assertEqual(page.newest_id, tweet["id"])
+        self.assertEqual(page.cursor, tweet["id"])
         self.assertEqual(page.posts[0].author.handle, "AnnaDV")
 
     def test_rejected_cursor_is_invalid_cursor(self):
         client = self._client()
         with self.assertRaises(InvalidCursor):
-            client.fetch_mentions(ACCOUNT, since_id="yesterday")
+            client.fetch_mentions(since_id="yesterday")
         with self.assertRaises(InvalidCursor):
-            client.fetch_mentions(ACCOUNT, pagination_token="7140dibdnow9c7btw3w29")
+            client.fetch_mentions(pagination_token="7140dibdnow9c7btw3w29")
         body = {
             "errors": [
                 {
@@ -294,21 +297,21 @@ class TestXClient(BaseCase):
         }
         self.standin.fail_next("/2/users/", 400, body=body)
         with self.assertRaises(InvalidCursor):
-            client.fetch_mentions(ACCOUNT, since_id="1")
+            client.fetch_mentions(since_id="1")
 
     def test_other_bad_request_is_a_provider_error(self):
         self.standin.fail_next(
             "/2/users/", 400, body={"title": "Invalid Request", "detail": "max_results"}
         )
         with self.assertRaises(ProviderError) as caught:
-            self._client().fetch_mentions(ACCOUNT)
+            self._client().fetch_mentions()
         self.assertNotIsInstance(caught.exception, InvalidCursor)
         self.assertEqual(caught.exception.status_code, 400)
 
     # -- direct messages -----------------------------------------------------
 
     def test_dms_in_both_directions(self):
-        page = self._client().fetch_dms(ACCOUNT)
+        page = self._client().fetch_dms()
         self.assertEqual(len(page.posts), 6)
         self.assertEqual(page.errors, ())
         anna = [p for p in page.posts if p.conversation_ref == f"{ACCOUNT}-{ANNA}"]
@@ -318,7 +321,7 @@ class TestXClient(BaseCase):
         self.assertEqual(anna[1].author.handle, "PolderAir")
         self.assertEqual(anna[0].author.external_id, ANNA)
         self.assertTrue(all(p.kind == "dm" and p.url is None for p in page.posts))
-        self.assertEqual(page.newest_id, anna[0].external_id)
+        self.assertEqual(page.cursor, anna[0].external_id)
         query = self.standin.requests[-1].query
         self.assertEqual(query["event_types"], "MessageCreate")
         self.assertIn("dm_conversation_id", query["dm_event.fields"])
@@ -326,8 +329,8 @@ class TestXClient(BaseCase):
     def test_dm_pagination(self):
         self.standin.page_size = 2
         client = self._client()
-        first = client.fetch_dms(ACCOUNT)
-        second = client.fetch_dms(ACCOUNT, pagination_token=first.next_token)
+        first = client.fetch_dms()
+        second = client.fetch_dms(pagination_token=first.next_token)
         self.assertEqual(len(first.posts), 2)
         self.assertEqual(len(second.posts), 2)
         self.assertLess(
@@ -352,7 +355,7 @@ class TestXClient(BaseCase):
             stored["conversation_id"],
             self.standin.tweets[MARK_THANKS]["conversation_id"],
         )
-        page = self._client().fetch_mentions(ACCOUNT, since_id=MARK_THANKS)
+        page = self._client().fetch_mentions(since_id=MARK_THANKS)
         self.assertEqual(page.posts, ())  # our reply does not mention @PolderAir
 
     def test_duplicate_reply_is_not_an_auth_error(self):
@@ -389,7 +392,7 @@ class TestXClient(BaseCase):
         self.assertEqual(
             self.standin.requests[-1].path, f"/2/dm_conversations/with/{DAVE}/messages"
         )
-        newest = client.fetch_dms(ACCOUNT).posts[0]
+        newest = client.fetch_dms().posts[0]
         self.assertEqual((newest.external_id, newest.direction), (event_id, "outbound"))
 
     # -- faults --------------------------------------------------------------
@@ -399,28 +402,28 @@ class TestXClient(BaseCase):
             "/2/users/", 429, headers={"x-rate-limit-reset": "1795000000"}
         )
         with self.assertRaises(ProviderRateLimited) as caught:
-            self._client().fetch_mentions(ACCOUNT)
+            self._client().fetch_mentions()
         self.assertEqual(caught.exception.retry_at, datetime(2026, 11, 18, 11, 6, 40))
         self.assertEqual(caught.exception.status_code, 429)
 
     def test_rate_limit_without_reset_header(self):
         self.standin.fail_next("/2/dm_events", 429, headers={"x-other": "1"})
         with self.assertRaises(ProviderRateLimited) as caught:
-            self._client().fetch_dms(ACCOUNT)
+            self._client().fetch_dms()
         self.assertIsNone(caught.exception.retry_at)
 
     def test_server_errors_are_unavailable(self):
         client = self._client()
         self.standin.fail_next("/2/users/", 503)
         with self.assertRaises(ProviderUnavailable):
-            client.fetch_mentions(ACCOUNT)
+            client.fetch_mentions()
         self.standin.fail_next(
             "/2/users/", 502, body="<html><h1>Bad gateway</h1></html>"
         )
         with self.assertRaises(ProviderUnavailable) as caught:
-            client.fetch_mentions(ACCOUNT)
+            client.fetch_mentions()
         self.assertEqual(caught.exception.status_code, 502)
-        self.assertEqual(len(client.fetch_mentions(ACCOUNT).posts), 9)  # recovered
+        self.assertEqual(len(client.fetch_mentions().posts), 9)  # recovered
 
     def test_timeout_is_unavailable(self):
         self.standin.set_delay(2.0)
@@ -434,7 +437,9 @@ class TestXClient(BaseCase):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        client = XClient(f"http://127.0.0.1:{port}", self.standin.credentials, 2.0)
+        client = XClient(
+            f"http://127.0.0.1:{port}", self.standin.credentials, ACCOUNT, 2.0
+        )
         with self.assertRaises(ProviderUnavailable):
             client.whoami()
 
@@ -443,4 +448,4 @@ class TestXClient(BaseCase):
             "/2/users/", 200, body="<html>Something went wrong</html>"
         )
         with self.assertRaises(PayloadError):
-            self._client().fetch_mentions(ACCOUNT)
+            self._client().fetch_mentions()

@@ -1,7 +1,8 @@
 """A local stand-in for the X API v2, for tests and offline demos.
 
 It speaks the documented v2 wire format over real HTTP on 127.0.0.1, so the
-client code under test runs unchanged (no patching). Standard library only.
+client code under test runs unchanged (no patching). Standard library only;
+the serving, request log and scripted faults come from ``standin_base.py``.
 
 Run it as a script to serve the bundled demo data::
 
@@ -59,15 +60,38 @@ import copy
 import hashlib
 import hmac
 import html
+import importlib.util
 import json
 import re
 import sys
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, unquote
+
+
+def _load_base():
+    """Import ``standin_base.py`` from this folder when there is no package.
+
+    ``make demo`` runs this file as a script and the bench loads it by file
+    path; both need the shared base without importing the test package.
+    """
+    name = "webcare_social_standin_base"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().with_name("standin_base.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+if __package__:
+    from .standin_base import StandinError, StandinRequest, StandinServer, route
+else:
+    _base = _load_base()
+    StandinError, StandinRequest = _base.StandinError, _base.StandinRequest
+    StandinServer, route = _base.StandinServer, _base.route
 
 STANDIN_BEARER = "standin-bearer"
 STANDIN_CONSUMER_KEY = "standin-consumer-key"
@@ -105,37 +129,8 @@ _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 _URL = re.compile(r"https?://\S+")
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the stand-in received (query values are the last given)."""
-
-    method: str
-    path: str
-    query: dict
-    headers: dict
-    body: str
-
-
-@dataclass
-class _Rule:
-    """An injected answer for the next ``times`` requests under ``prefix``."""
-
-    prefix: str
-    times: int
-    status: int = 200
-    headers: dict = field(default_factory=dict)
-    body: object = None
-    mutate: object = None
-    after: int = 0
-
-
-class _ApiError(Exception):
-    """Raised by a route to answer with an X error document."""
-
-    def __init__(self, status, body):
-        super().__init__(status)
-        self.status = status
-        self.body = body
+# The request log's entries (``XApiStandin.requests``), under their old name.
+RecordedRequest = StandinRequest
 
 
 # --------------------------------------------------------------------------
@@ -166,7 +161,7 @@ def _parse_iso(value):
 
 def _invalid_param(name, value):
     """Return the 400 error X sends for an invalid query parameter."""
-    return _ApiError(
+    return StandinError(
         400,
         {
             "errors": [
@@ -245,35 +240,7 @@ def _untoken(kind, token):
 # --------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Hands every request to the owning ``XApiStandin``."""
-
-    server_version = "XApiStandin/1.0"
-
-    def do_GET(self):
-        """Answer a GET request."""
-        self.server.standin.handle_http(self)
-
-    def do_POST(self):
-        """Answer a POST request."""
-        self.server.standin.handle_http(self)
-
-    def do_DELETE(self):
-        """Answer a DELETE request (no such route: 404)."""
-        self.server.standin.handle_http(self)
-
-    def log_message(self, format, *args):
-        """Stay quiet: tests assert on ``XApiStandin.requests`` instead."""
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        """Ignore clients that hung up (e.g. after a client-side timeout)."""
-
-
-class XApiStandin:
+class XApiStandin(StandinServer):
     """A local X API v2 server holding ``dataset`` as its state.
 
     Use ``start()``/``stop()`` or ``with XApiStandin(data) as x:``; then
@@ -281,59 +248,20 @@ class XApiStandin:
     lists what was received and ``posted`` what clients created.
     """
 
+    server_name = "XApiStandin/1.0"
+
     def __init__(self, dataset=None, *, page_size=None, check_signatures=True):
+        super().__init__()
         self.bearer_token = STANDIN_BEARER
         self.consumer_key = STANDIN_CONSUMER_KEY
         self.consumer_secret = STANDIN_CONSUMER_SECRET
         self.access_token = STANDIN_ACCESS_TOKEN
         self.access_token_secret = STANDIN_ACCESS_TOKEN_SECRET
         self.check_signatures = check_signatures
-        self.requests = []
         self.posted = []
-        self._lock = threading.RLock()
-        self._rules = []
-        self._delay = 0.0
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread = None
         self.load(dataset or {}, page_size=page_size)
 
-    # -- lifecycle ---------------------------------------------------------
-
-    def start(self, port=0, host="127.0.0.1"):
-        """Serve in a daemon thread; ``port=0`` picks a free port."""
-        self._server = _Server((host, port), _Handler)
-        self._server.standin = self
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="x-standin",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        """Stop serving and release the port."""
-        self._stopping.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-        self._server = self._thread = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    @property
-    def base_url(self):
-        """The URL to use as the client's API base, e.g. http://127.0.0.1:PORT."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    # -- connection ----------------------------------------------------------
 
     @property
     def account_id(self):
@@ -345,8 +273,8 @@ class XApiStandin:
         """All credentials the stand-in accepts (OAuth 1.0a and bearer)."""
         return {
             "bearer_token": self.bearer_token,
-            "consumer_key": self.consumer_key,
-            "consumer_secret": self.consumer_secret,
+            "api_key": self.consumer_key,
+            "api_key_secret": self.consumer_secret,
             "access_token": self.access_token,
             "access_token_secret": self.access_token_secret,
         }
@@ -437,92 +365,40 @@ class XApiStandin:
 
     # -- fault injection ---------------------------------------------------
 
-    def fail_next(self, path_prefix, status, times=1, headers=None, body=None, after=0):
+    def fail_next(
+        self, path_prefix, status, times=1, headers=None, body=None, after=0, raw=None
+    ):
         """Answer the next ``times`` requests under ``path_prefix`` with an error.
 
-        ``after`` lets that many matching requests through first (e.g. fail
-        the second page of a run).
-
-        ``body`` may be a dict (sent as JSON), a string (sent as is, e.g. an
-        HTML error page) or None (X's problem document for ``status``). A 429
-        without headers gets ``x-rate-limit-reset`` 15 minutes from now.
+        See ``StandinServer.fail_next`` (``after``, ``raw``). ``body`` None
+        means X's problem document for ``status``; a 429 without headers gets
+        ``x-rate-limit-reset`` 15 minutes from now, like X.
         """
         if status == 429 and not headers:
             reset = int(datetime.now(timezone.utc).timestamp()) + 900
             headers = {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"}
-        rule = _Rule(path_prefix, times, status, dict(headers or {}), body, after=after)
-        with self._lock:
-            self._rules.append(rule)
-
-    def malform_next(self, path_prefix, mutate, times=1):
-        """Let ``mutate(body_dict)`` alter the next successful answers in place.
-
-        E.g. ``lambda body: body["data"][0].pop("created_at")``.
-        """
-        with self._lock:
-            self._rules.append(_Rule(path_prefix, times, mutate=mutate))
-
-    def set_delay(self, seconds):
-        """Wait ``seconds`` before answering any request (to cause timeouts)."""
-        self._delay = float(seconds)
+        return super().fail_next(
+            path_prefix, status, times, headers, body, after=after, raw=raw
+        )
 
     def clear_log(self):
         """Forget the recorded requests and posted items."""
         with self._lock:
-            self.requests.clear()
             self.posted.clear()
+            return super().clear_log()
 
-    # -- HTTP plumbing -----------------------------------------------------
+    # -- answers the base asks for ---------------------------------------------
 
-    def handle_http(self, handler):
-        """Answer one request (called from the handler thread)."""
-        parts = urlsplit(handler.path)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length).decode("utf-8") if length else ""
-        record = RecordedRequest(
-            handler.command, parts.path, query, dict(handler.headers.items()), body
-        )
-        with self._lock:
-            self.requests.append(record)
-        if self._delay and self._stopping.wait(self._delay):
-            return
-        status, payload, headers = self._answer(handler, record, parts.query)
-        self._send(handler, status, payload, headers)
+    def error_body(self, status):
+        """X's problem document for a scripted fault."""
+        return _problem(status)
 
-    def _answer(self, handler, record, raw_query):
-        """Return ``(status, body, headers)`` for a recorded request."""
-        rule = self._take_rule(record.path, failing=True)
-        if rule:
-            return rule.status, rule.body or _problem(rule.status), rule.headers
-        if not self._authorized(handler, record, raw_query):
-            return 401, dict(UNAUTHORIZED), {}
-        try:
-            with self._lock:
-                status, payload = self._route(record)
-        except _ApiError as exc:
-            return exc.status, exc.body, {}
-        rule = self._take_rule(record.path, failing=False)
-        if rule:
-            rule.mutate(payload)
-        return status, payload, self._rate_headers()
+    def not_found_body(self, request):
+        """X's problem document for an unknown endpoint."""
+        return _problem(404, "The requested resource could not be found.")
 
-    def _take_rule(self, path, failing):
-        """Pop one use of the first matching injected rule, if any."""
-        with self._lock:
-            for rule in self._rules:
-                if path.startswith(rule.prefix) and (rule.mutate is None) == failing:
-                    if rule.after > 0:
-                        rule.after -= 1
-                        return None
-                    rule.times -= 1
-                    if rule.times <= 0:
-                        self._rules.remove(rule)
-                    return rule
-        return None
-
-    def _rate_headers(self):
-        """Return the rate-limit headers X adds to every answer."""
+    def common_headers(self, request):
+        """The rate-limit headers X adds to every answer."""
         reset = int(datetime.now(timezone.utc).timestamp()) + 900
         return {
             "x-rate-limit-limit": "450",
@@ -530,37 +406,20 @@ class XApiStandin:
             "x-rate-limit-reset": str(reset),
         }
 
-    @staticmethod
-    def _send(handler, status, payload, headers):
-        """Write the HTTP answer; JSON unless ``payload`` is already text."""
-        if isinstance(payload, str):
-            data, ctype = payload.encode("utf-8"), "text/html; charset=utf-8"
-        else:
-            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            ctype = "application/json; charset=utf-8"
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", ctype)
-            handler.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                handler.send_header(name, value)
-            handler.end_headers()
-            handler.wfile.write(data)
-        except OSError:
-            return  # the client gave up (timeout)
-
     # -- authentication ----------------------------------------------------
 
-    def _authorized(self, handler, record, raw_query):
-        """Tell whether the request carries credentials the stand-in accepts."""
-        header = handler.headers.get("Authorization", "")
+    def authorize(self, request):
+        """Let through a valid bearer token or OAuth 1.0a header; else X's 401."""
+        header = request.header("Authorization")
         if header.startswith("Bearer "):
-            return hmac.compare_digest(header[7:].strip(), self.bearer_token)
-        if header.startswith("OAuth "):
-            return self._oauth_ok(handler, record, raw_query, header[6:])
-        return False
+            accepted = hmac.compare_digest(header[7:].strip(), self.bearer_token)
+        elif header.startswith("OAuth "):
+            accepted = self._oauth_ok(request, header[6:])
+        else:
+            accepted = False
+        return None if accepted else dict(UNAUTHORIZED)
 
-    def _oauth_ok(self, handler, record, raw_query, header):
+    def _oauth_ok(self, request, header):
         """Check the keys and (unless disabled) the HMAC-SHA1 signature."""
         params = dict(
             (key.strip(), unquote(value.strip().strip('"')))
@@ -572,8 +431,8 @@ class XApiStandin:
             return False
         if not self.check_signatures:
             return True
-        url = f"http://{handler.headers.get('Host', '')}{record.path}".lower()
-        expected = self._signature(record.method, url, raw_query, params)
+        url = f"http://{request.header('Host')}{request.path}".lower()
+        expected = self._signature(request.method, url, request.raw_query, params)
         return hmac.compare_digest(expected, params.get("oauth_signature", ""))
 
     def _signature(self, method, url, raw_query, oauth_params):
@@ -590,47 +449,48 @@ class XApiStandin:
 
     # -- routes ------------------------------------------------------------
 
-    def _route(self, record):
-        """Dispatch to an endpoint; return ``(status, body)``."""
-        method, parts = record.method, record.path.strip("/").split("/")
-        if method == "GET" and parts == ["2", "users", "me"]:
-            return 200, {"data": self._render_user(self.account, record.query)}
-        if method == "GET" and parts[:2] == ["2", "users"] and len(parts) == 3:
-            return 200, self._user_lookup(parts[2], record.query)
-        if (
-            method == "GET"
-            and parts[:2] == ["2", "users"]
-            and parts[3:] == ["mentions"]
-        ):
-            return 200, self._mentions(parts[2], record.query)
-        if method == "GET" and parts == ["2", "dm_events"]:
-            return 200, self._dm_events(record.query)
-        if method == "POST" and parts == ["2", "tweets"]:
-            return 201, self._create_tweet(self._json_body(record))
-        if method == "POST" and self._is_dm_create(parts):
-            return 201, self._create_dm(parts[3], self._json_body(record))
-        raise _ApiError(
-            404, _problem(404, "The requested resource could not be found.")
-        )
+    @route("GET", "/2/users/me")
+    def _me(self, request):
+        """``GET /2/users/me``: the connected account."""
+        return 200, {"data": self._render_user(self.account, request.query)}
+
+    @route("GET", "/2/users/{user_id}")
+    def _get_user(self, request):
+        """``GET /2/users/:id``."""
+        return 200, self._user_lookup(request.params["user_id"], request.query)
+
+    @route("GET", "/2/users/{user_id}/mentions")
+    def _get_mentions(self, request):
+        """``GET /2/users/:id/mentions``."""
+        return 200, self._mentions(request.params["user_id"], request.query)
+
+    @route("GET", "/2/dm_events")
+    def _get_dm_events(self, request):
+        """``GET /2/dm_events``."""
+        return 200, self._dm_events(request.query)
+
+    @route("POST", "/2/tweets")
+    def _post_tweet(self, request):
+        """``POST /2/tweets``."""
+        return 201, self._create_tweet(self._json_body(request))
+
+    @route("POST", "/2/dm_conversations/with/{participant_id}/messages")
+    def _post_dm(self, request):
+        """``POST /2/dm_conversations/with/:id/messages``."""
+        participant_id = request.params["participant_id"]
+        return 201, self._create_dm(participant_id, self._json_body(request))
 
     @staticmethod
-    def _is_dm_create(parts):
-        """Tell whether path ``parts`` are /2/dm_conversations/with/:id/messages."""
-        return (
-            len(parts) == 5
-            and parts[:3] == ["2", "dm_conversations", "with"]
-            and parts[4] == "messages"
-        )
-
-    @staticmethod
-    def _json_body(record):
+    def _json_body(request):
         """Return the JSON object sent with a POST, or raise a 400."""
         try:
-            body = json.loads(record.body or "{}")
+            body = json.loads(request.raw or b"{}")
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise _ApiError(400, _problem(400, "The request body is not valid JSON."))
+            raise StandinError(
+                400, _problem(400, "The request body is not valid JSON.")
+            )
         return body
 
     def _user_lookup(self, user_id, query):
@@ -699,7 +559,7 @@ class XApiStandin:
         """Body of ``POST /2/tweets``: a tweet by the account."""
         text = payload.get("text")
         if not isinstance(text, str) or not text.strip():
-            raise _ApiError(400, _problem(400, "A tweet needs text."))
+            raise StandinError(400, _problem(400, "A tweet needs text."))
         parent_id = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
         self._check_can_post(text, parent_id)
         tweet = self.add_tweet(self.account_id, text, in_reply_to=parent_id, lang="und")
@@ -716,16 +576,16 @@ class XApiStandin:
                 "You attempted to reply to a Tweet that is deleted or not visible "
                 "to you."
             )
-            raise _ApiError(403, _problem(403, detail))
+            raise StandinError(403, _problem(403, detail))
         parent = self.tweets.get(str(parent_id)) if parent_id else None
         if parent and not self._may_reply_to(parent):
-            raise _ApiError(403, _problem(403, REPLY_NOT_ALLOWED))
+            raise StandinError(403, _problem(403, REPLY_NOT_ALLOWED))
         mine = (
             t for t in self.tweets.values() if t.get("author_id") == self.account_id
         )
         if any(t.get("text") == text for t in mine):
             detail = "You are not allowed to create a Tweet with duplicate content."
-            raise _ApiError(403, _problem(403, detail))
+            raise StandinError(403, _problem(403, detail))
 
     def _may_reply_to(self, parent):
         """X's reply rule: our own posts, and posts that mention or quote us."""
@@ -748,9 +608,9 @@ class XApiStandin:
         if participant_id not in self.users or participant_id == self.account_id:
             raise _invalid_param("participant_id", participant_id)
         if self.users[participant_id].get("accepts_dms") is False:
-            raise _ApiError(403, _problem(403, DM_NOT_ALLOWED))
+            raise StandinError(403, _problem(403, DM_NOT_ALLOWED))
         if not isinstance(text, str) or not text.strip():
-            raise _ApiError(400, _problem(400, "A message needs text."))
+            raise StandinError(400, _problem(400, "A message needs text."))
         event = self.add_dm(self.account_id, text, recipient_id=participant_id)
         self.posted.append(
             {

@@ -8,7 +8,6 @@ from odoo.exceptions import AccessError, UserError
 
 from ..exceptions import ProviderError
 from ..models.webcare_canned_reply import PLACEHOLDER
-from ..services.base import get_provider_class
 from ..tools import counting
 
 MANAGER_GROUP = "webcare_social.group_webcare_manager"
@@ -149,14 +148,14 @@ class WebcareIncidentReply(models.TransientModel):
 
     def _private_supported(self):
         try:
-            return bool(get_provider_class(self.channel_id.provider).supports_private)
+            return bool(self.channel_id._get_provider_class().supports_private)
         except ProviderError:
             return False
 
     def _interval(self):
         """Seconds between two sends on this channel's network."""
         try:
-            seconds = get_provider_class(self.channel_id.provider).send_interval
+            seconds = self.channel_id._get_provider_class().send_interval
         except ProviderError:
             seconds = 1.0
         return timedelta(seconds=seconds)

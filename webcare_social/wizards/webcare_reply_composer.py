@@ -4,7 +4,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import ProviderError
-from ..services.base import get_provider_class
 from ..tools import counting
 
 PUBLIC_KINDS = ("mention", "reply")
@@ -257,6 +256,6 @@ def _supports_private(channel):
     if not channel:
         return False
     try:
-        return bool(get_provider_class(channel.provider).supports_private)
+        return bool(channel._get_provider_class().supports_private)
     except ProviderError:
         return False
