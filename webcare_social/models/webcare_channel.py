@@ -220,6 +220,16 @@ class WebcareChannel(models.Model):
     )
 
     # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    def write(self, vals):
+        # a session belongs to the login it was opened with
+        if {"account_login", "app_password", "api_base_url"} & set(vals):
+            vals = {**vals, "provider_session": False}
+        return super().write(vals)
+
+    # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
 

@@ -241,8 +241,9 @@ class WebcareMessage(models.Model):
         channel = self.channel_id
         self.write({"state": "sending", "send_attempts": self.send_attempts + 1})
         self._commit()  # "sending" is on record before the network sees anything
+        service = channel._get_service()
         try:
-            sent = self._deliver(channel._get_service())
+            sent = self._deliver(service)
         except ProviderRateLimited as exc:
             self._postpone_rate_limited(exc)
         except (ProviderUnavailable, ProviderAuthError) as exc:
@@ -251,7 +252,14 @@ class WebcareMessage(models.Model):
             self._mark_failed(exc.message)
         else:
             self._mark_sent(sent)
+        self._keep_session(channel, service)
         self._commit()
+
+    def _keep_session(self, channel, service):
+        """Keep a login session the send refreshed, unless an import holds the
+        channel (it then keeps its own; a wait here would hold up the queue)."""
+        if service.session_state() is not None and channel.try_lock_for_update():
+            channel._keep_session(service)
 
     def _deliver(self, service):
         if self.kind == "dm":

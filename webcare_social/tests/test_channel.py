@@ -104,3 +104,69 @@ class TestChannel(XChannelCase):
         self.assertEqual(self.channel.state, "error")
         self.assertEqual(action["params"]["type"], "danger")
         self.assertTrue(self.channel.last_error)
+
+
+@tagged("post_install", "-at_install")
+class TestChannelHealth(XChannelCase):
+    """What the channel kanban tells a manager about an import."""
+
+    def test_counts_open_the_messages_they_count(self):
+        self.mention(STRANGER_ID, "een vraag")
+        self.standin.add_tweet(STRANGER_ID, "RT @PolderAir: promo", retweet_of="1")
+        self.fetch()
+        self.assertEqual(self.channel.received_24h, 2)
+        self.assertEqual(self.channel.ticketed_24h, 1)
+        Message = self.env["webcare.message"]
+        for state, expected in (("all", 2), ("ticketed", 1), ("ignored", 1)):
+            action = self.channel.with_context(
+                webcare_health_state=state
+            ).action_view_messages()
+            self.assertEqual(Message.search_count(action["domain"]), expected, state)
+
+    def test_next_import_follows_the_cron_and_the_rate_limit(self):
+        cron = self.env.ref("webcare_social.ir_cron_webcare_fetch")
+        cron.nextcall = "2026-11-23 10:00:00"
+        self.assertEqual(str(self.channel.next_fetch_at), "2026-11-23 10:00:00")
+        self.channel.rate_limited_until = "2026-11-23 10:12:00"
+        self.assertEqual(str(self.channel.next_fetch_at), "2026-11-23 10:12:00")
+        self.channel.action_pause()
+        self.assertFalse(self.channel.next_fetch_at)
+
+    def test_a_paused_channel_imports_and_sends_nothing(self):
+        self.mention(STRANGER_ID, "eerste vraag")
+        self.fetch()
+        ticket = self.channel.webcare_message_ids.ticket_id
+        reply = ticket.webcare_reply("@frequentflyer We kijken ernaar.")
+        self.channel.action_pause()
+        self.assertEqual(self.channel.state, "paused")
+        self.mention(STRANGER_ID, "tweede vraag")
+        self.env["webcare.channel"]._cron_fetch()
+        self.env["webcare.message"]._cron_send()
+        self.assertEqual(len(self.channel.webcare_message_ids), 2)  # 1 in, 1 out
+        self.assertEqual(reply.state, "outgoing")
+        self.assertFalse(self.standin.posted)
+        self.channel.action_resume()
+        self.env["webcare.channel"]._cron_fetch()
+        self.env["webcare.message"]._cron_send()
+        self.assertEqual(reply.state, "sent")
+        self.assertEqual(self.channel.received_24h, 2)
+
+    def test_managers_hear_once_of_a_channel_failing_for_a_day(self):
+        self.standin.fail_next("/2/users", 503, times=3)  # three runs fail
+        with mute_logger(CHANNEL_LOGGER):
+            self.fetch()
+        self.assertTrue(self.channel.failing_since)
+        self.assertFalse(self.channel.failing_notified)  # not a day yet
+        self.channel.failing_since = "2026-11-01 08:00:00"
+        with mute_logger(CHANNEL_LOGGER):
+            self.fetch()
+            self.fetch()
+        notices = self.channel.message_ids.filtered(
+            lambda m: "has succeeded since" in (m.body or "")
+        )
+        self.assertEqual(len(notices), 1)
+        manager = self.env.ref("base.user_admin").partner_id
+        self.assertIn(manager, notices.partner_ids)
+        self.fetch()  # the network is back
+        self.assertFalse(self.channel.failing_since)
+        self.assertFalse(self.channel.last_error)
