@@ -12,7 +12,13 @@
     "development_status": "Alpha",
     "depends": ["bus", "contacts", "helpdesk_mgmt", "phone_validation", "resource"],
     "external_dependencies": {
-        "python": ["tweepy", "phonenumbers", "python-dateutil", "requests"],
+        "python": [
+            "tweepy",
+            "Mastodon.py",
+            "phonenumbers",
+            "python-dateutil",
+            "requests",
+        ],
     },
     "data": [
         "security/webcare_social_security.xml",

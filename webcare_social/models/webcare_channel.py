@@ -338,6 +338,9 @@ class WebcareChannel(models.Model):
                 channel._record_error(exc, state="error")
                 return channel._notify(exc.message, "danger")
             channel._keep_session(service)
+            if channel.account_external_id not in (False, me.external_id):
+                # another account (or instance): its streams start afresh
+                channel.stream_ids.unlink()
             channel.write(
                 {
                     "account_external_id": me.external_id,
@@ -348,7 +351,8 @@ class WebcareChannel(models.Model):
                     "failing_notified": False,
                 }
             )
-        return self._notify(self.env._("Connected."), "success")
+        # the form shows the new state (and the Import button) at once
+        return self._notify(self.env._("Connected."), "success", reload=True)
 
     def action_pause(self):
         """Stop importing (and sending) until resumed; nothing is lost meanwhile."""
@@ -395,11 +399,14 @@ class WebcareChannel(models.Model):
                 action["domain"].append(("state", "=", state))
         return action
 
-    def _notify(self, message, kind):
+    def _notify(self, message, kind, reload=False):
+        params = {"message": message, "type": kind, "sticky": kind != "success"}
+        if reload:
+            params["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"message": message, "type": kind, "sticky": kind != "success"},
+            "params": params,
         }
 
     # ------------------------------------------------------------------

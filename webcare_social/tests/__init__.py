@@ -7,6 +7,8 @@ from . import test_install
 from . import test_identity_tour
 from . import test_x_client
 from . import test_standin_base
+from . import test_mastodon_client
+from . import test_mastodon_ingest
 from . import test_bluesky_client
 from . import test_bluesky_ingest
 from . import test_ingest

@@ -170,3 +170,14 @@ class TestChannelHealth(XChannelCase):
         self.fetch()  # the network is back
         self.assertFalse(self.channel.failing_since)
         self.assertFalse(self.channel.last_error)
+
+    def test_connecting_another_account_starts_its_streams_afresh(self):
+        self.mention(STRANGER_ID, "eerste")
+        self.fetch()
+        self.assertTrue(self.channel._cursor("mentions"))
+        self.channel.action_test_connection()  # the same account: cursors stay
+        self.assertTrue(self.channel._cursor("mentions"))
+        self.channel.account_external_id = "1500000000000000999"
+        action = self.channel.action_test_connection()
+        self.assertFalse(self.channel.stream_ids)
+        self.assertEqual(action["params"]["next"]["tag"], "soft_reload")
