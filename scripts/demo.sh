@@ -45,7 +45,7 @@ if channel:
 env.cr.commit()
 PY
 
-say "Serving Odoo on http://localhost:$http_port  (login admin / password admin; Ctrl-C stops)"
+say "Serving Odoo on http://localhost:$http_port  (admin / admin; also agent / agent and lead / lead; Ctrl-C stops)"
 cat >&2 <<TXT
     Try: the caller lookup with Anna's number in another notation
            http://localhost:$http_port/odoo/webcare-lookup?phone=0031612345678

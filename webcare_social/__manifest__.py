@@ -46,6 +46,7 @@
     ],
     "demo": [
         "demo/res_partner_demo.xml",
+        "demo/res_users_demo.xml",
         "demo/webcare_channel_demo.xml",
         "demo/webcare_call_demo.xml",
     ],

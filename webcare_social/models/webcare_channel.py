@@ -80,8 +80,10 @@ class WebcareChannel(models.Model):
         **SECRET, help="The provider's login session, kept between runs."
     )
     webhook_secret = fields.Char(**SECRET)
-    account_external_id = fields.Char(readonly=True, copy=False)
-    account_handle = fields.Char(readonly=True, copy=False)
+    account_external_id = fields.Char(
+        string="Account id", readonly=True, copy=False, help="Its id on the network."
+    )
+    account_handle = fields.Char(string="Account", readonly=True, copy=False)
     team_id = fields.Many2one(
         "helpdesk.ticket.team", string="Helpdesk team", help="Team of new tickets."
     )
@@ -97,9 +99,9 @@ class WebcareChannel(models.Model):
         tracking=True,
         copy=False,
     )
-    last_fetch_at = fields.Datetime(readonly=True, copy=False)
+    last_fetch_at = fields.Datetime(string="Last import", readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
-    last_error_at = fields.Datetime(readonly=True, copy=False)
+    last_error_at = fields.Datetime(string="Last error on", readonly=True, copy=False)
     rate_limited_until = fields.Datetime(readonly=True, copy=False)
     failing_since = fields.Datetime(
         readonly=True,

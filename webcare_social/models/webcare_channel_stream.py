@@ -21,7 +21,7 @@ class WebcareChannelStream(models.Model):
     )
     company_id = fields.Many2one(related="channel_id.company_id")
     code = fields.Char(string="Stream", required=True)
-    label = fields.Char(compute="_compute_label")
+    label = fields.Char(string="Stream", compute="_compute_label")
     cursor = fields.Char(
         copy=False, help="The provider's position after the last complete read."
     )

@@ -47,7 +47,7 @@ export class SlaCountdown extends Component {
             const minutes = data.webcare_response_minutes || 0;
             return {
                 css: status === "answered_late" ? "text-danger" : "text-muted",
-                text: _t("in %s", formatMinutes(minutes)),
+                text: _t("answered in %s", formatMinutes(minutes)),
                 title: _t("Answered in %s", formatMinutes(minutes)),
             };
         }
