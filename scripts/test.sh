@@ -82,10 +82,13 @@ if [ -z "${TEST_TAGS:-}" ]; then
     odoo_tests "$db2" "$logdir/2-demo.odoo.log" --with-demo "/webcare_social,-/webcare_social:TestIdentityTour"
     say "Two simultaneous imports of the demo channel against the stand-in, then the real cron job"
     shell_check "$db2" concurrency_check.py "$logdir/3-concurrency.log" concurrent_runs cron_run
+    say "Webhook posts racing on a real threaded server, then the processing cron"
+    shell_check "$db2" webhook_check.py "$logdir/3b-webhook.log" webhook_concurrent
     say "Uninstalling webcare_social from '$db2' and checking that nothing is left"
     shell_check "$db2" uninstall_check.py "$logdir/4-uninstall.log" uninstall
     drop_db "$db2"
-    logs+=("$logdir/2-demo.odoo.log" "$logdir/3-concurrency.log" "$logdir/4-uninstall.log")
+    logs+=("$logdir/2-demo.odoo.log" "$logdir/3-concurrency.log" "$logdir/3b-webhook.log"
+        "$logdir/4-uninstall.log")
     upgrade_check
 fi
 

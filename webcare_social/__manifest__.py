@@ -43,6 +43,8 @@
         "views/webcare_social_menus.xml",
         "wizards/webcare_incident_reply_views.xml",
         "views/webcare_incident_views.xml",
+        "data/webcare_webhook_data.xml",
+        "views/webcare_webhook_delivery_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

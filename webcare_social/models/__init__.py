@@ -14,3 +14,4 @@ from . import webcare_timeline
 from . import helpdesk_ticket
 from . import res_config_settings
 from . import webcare_canned_reply
+from . import webcare_webhook_delivery

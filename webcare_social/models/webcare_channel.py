@@ -12,6 +12,7 @@ from ..exceptions import (
     ProviderRateLimited,
 )
 from ..services.base import get_provider_class
+from ..services.webhook import new_secret
 
 _logger = logging.getLogger(__name__)
 
@@ -80,6 +81,12 @@ class WebcareChannel(models.Model):
         **SECRET, help="The provider's login session, kept between runs."
     )
     webhook_secret = fields.Char(**SECRET)
+    webhook_url = fields.Char(
+        string="Webhook URL",
+        compute="_compute_webhook_url",
+        help="Where the listening tool posts its items (POST, JSON, signed with "
+        "the webhook secret).",
+    )
     account_external_id = fields.Char(
         string="Account id", readonly=True, copy=False, help="Its id on the network."
     )
@@ -260,6 +267,16 @@ class WebcareChannel(models.Model):
             ("create_date", ">=", fields.Datetime.now() - timedelta(hours=24)),
         ]
 
+    @api.depends("provider")
+    def _compute_webhook_url(self):
+        for channel in self:
+            channel_id = channel._origin.id
+            channel.webhook_url = (
+                f"{channel.get_base_url()}/webcare/webhook/{channel_id}"
+                if channel.provider == "webhook" and channel_id
+                else False
+            )
+
     @api.depends("state", "rate_limited_until", "provider")
     def _compute_next_fetch_at(self):
         cron = self.env.ref("webcare_social.ir_cron_webcare_fetch", False)
@@ -356,6 +373,19 @@ class WebcareChannel(models.Model):
         # the form shows the new state (and the Import button) at once
         return self._notify(self.env._("Connected."), "success", reload=True)
 
+    def action_webhook_new_secret(self):
+        """Give the channel a new random secret; the old one stops working."""
+        self.ensure_one()
+        self.sudo().webhook_secret = new_secret()
+        return self._notify(
+            self.env._(
+                "New webhook secret set: copy it into the listening tool now; "
+                "the old one no longer works."
+            ),
+            "warning",
+            reload=True,
+        )
+
     def action_pause(self):
         """Stop importing (and sending) until resumed; nothing is lost meanwhile."""
         self.filtered(lambda c: c.state == "connected").state = "paused"
@@ -445,7 +475,7 @@ class WebcareChannel(models.Model):
         on it at the same time. Returns False when it was skipped so.
         """
         self.ensure_one()
-        if not self.try_lock_for_update():
+        if not self.try_lock_for_update(allow_referencing=True):
             return False
         try:
             if not self._rate_limited():
@@ -534,7 +564,7 @@ class WebcareChannel(models.Model):
         if not self._in_cron():
             return float("inf")
         remaining = self.env["ir.cron"]._commit_progress(processed)
-        if not self.try_lock_for_update():
+        if not self.try_lock_for_update(allow_referencing=True):
             raise ChannelTaken()
         return remaining
 

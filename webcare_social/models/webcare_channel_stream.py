@@ -20,7 +20,7 @@ class WebcareChannelStream(models.Model):
         "webcare.channel", required=True, ondelete="cascade", index=False
     )
     company_id = fields.Many2one(related="channel_id.company_id")
-    code = fields.Char(string="Stream", required=True)
+    code = fields.Char(string="Stream code", required=True)
     label = fields.Char(string="Stream", compute="_compute_label")
     cursor = fields.Char(
         copy=False, help="The provider's position after the last complete read."

@@ -5,6 +5,7 @@ from odoo import api, fields, models
 
 from ..exceptions import ProviderError
 from ..tools import render, tone
+from .webcare_identity import NETWORKS
 
 AGENT_GROUP = "webcare_social.group_webcare_agent"
 
@@ -55,6 +56,10 @@ class WebcareMessage(models.Model):
     )
     author_external_id = fields.Char()
     author_handle = fields.Char()
+    author_network = fields.Selection(
+        NETWORKS,
+        help="The author's network when it is not the channel's (webhook, file).",
+    )
     author_name = fields.Char()
     author_followers = fields.Integer()
     author_verified = fields.Boolean()
@@ -242,6 +247,7 @@ class WebcareMessage(models.Model):
             "direction": post.direction,
             "author_external_id": author.external_id,
             "author_handle": author.handle,
+            "author_network": author.network,
             "author_name": author.name,
             "author_followers": author.followers_count,
             "author_verified": author.verified,
@@ -285,9 +291,8 @@ class WebcareMessage(models.Model):
     def _batch_memo(self):
         """Read the identities and conversation tickets this batch needs."""
         identities = {}
-        for channel in self.channel_id:
-            network = channel._network()
-            mine = self.filtered(lambda m, c=channel: m.channel_id == c)
+        for network in {m._author_network() for m in self}:
+            mine = self.filtered(lambda m, n=network: m._author_network() == n)
             author_ids = [i for i in mine.mapped("author_external_id") if i]
             found = self.env["webcare.identity"].search(
                 [("network", "=", network), ("external_id", "in", author_ids)]
@@ -328,7 +333,7 @@ class WebcareMessage(models.Model):
             ticket._webcare_mark_answered(self.posted_at)
             return
         identity = self.env["webcare.identity"]._match_author(
-            self.channel_id._network(), self._author_values(), known=memo.identities
+            self._author_network(), self._author_values(), known=memo.identities
         )
         self.write({"identity_id": identity.id, "partner_id": identity.partner_id.id})
         if reason:
@@ -357,6 +362,10 @@ class WebcareMessage(models.Model):
             }
         )
         self.env["webcare.evidence"].sudo()._record(self)
+
+    def _author_network(self):
+        """The identity network of the author: their own, else the channel's."""
+        return self.author_network or self.channel_id._network()
 
     def _author_values(self):
         return {

@@ -258,7 +258,9 @@ class WebcareMessage(models.Model):
     def _keep_session(self, channel, service):
         """Keep a login session the send refreshed, unless an import holds the
         channel (it then keeps its own; a wait here would hold up the queue)."""
-        if service.session_state() is not None and channel.try_lock_for_update():
+        if service.session_state() is not None and channel.try_lock_for_update(
+            allow_referencing=True
+        ):
             channel._keep_session(service)
 
     def _deliver(self, service):

@@ -3,3 +3,4 @@
 from . import base, dto, x_client  # x_client registers itself
 from . import mastodon_client  # registers itself
 from . import bluesky_client  # registers itself
+from . import webhook  # registers itself

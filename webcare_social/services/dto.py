@@ -21,6 +21,9 @@ class Author:
     followers_count: int = 0
     verified: bool = False
     raw: str = ""
+    #: the ``webcare.identity`` network when it is not the channel's own
+    #: (a webhook or a file brings authors of several networks)
+    network: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,3 +33,4 @@ from . import test_approval
 from . import test_storyline
 from . import test_sla
 from . import test_move_merge
+from . import test_webhook
