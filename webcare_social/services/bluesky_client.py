@@ -44,7 +44,6 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 from dateutil import parser as dateparser
-from requests.adapters import HTTPAdapter
 
 from ..exceptions import (
     InvalidCursor,
@@ -58,6 +57,7 @@ from ..exceptions import (
 from ..tools import counting
 from .base import SocialProviderBase, Stream, register_provider
 from .dto import Author, ItemError, Page, PartialPost, SentItem, SocialPost
+from .http import TimeoutAdapter
 
 _logger = logging.getLogger(__name__)
 
@@ -93,23 +93,6 @@ _MENTION = re.compile(
 )
 _LINK = re.compile(r"(?<![\w@$#/])https?://[^\s<>\"']+", re.IGNORECASE)
 _LINK_TRAILING = ".,;:!?)]}'\"\u2026"
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """Sends every request with the client's timeout, whatever the caller says.
-
-    (Odoo's test harness raises short timeouts to 10 s in ``Session.send``;
-    the adapter is the last word.)
-    """
-
-    def __init__(self, timeout, **kwargs):
-        self.timeout = timeout
-        super().__init__(**kwargs)
-
-    def send(self, request, **kwargs):
-        """Send ``request`` with this adapter's timeout."""
-        kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -174,7 +157,7 @@ class BlueskyClient(SocialProviderBase):
         self._session = self._kept_session()
         self._changed = False
         self._http = requests.Session()
-        adapter = _TimeoutAdapter(self.timeout)
+        adapter = TimeoutAdapter(self.timeout)
         self._http.mount("http://", adapter)
         self._http.mount("https://", adapter)
 

@@ -53,7 +53,6 @@ from mastodon.errors import (
     MastodonServerError,
     MastodonUnauthorizedError,
 )
-from requests.adapters import HTTPAdapter
 
 from ..exceptions import (
     PayloadError,
@@ -65,6 +64,7 @@ from ..exceptions import (
 )
 from .base import SocialProviderBase, Stream, register_provider
 from .dto import Author, ItemError, Page, PartialPost, SentItem, SocialPost
+from .http import TimeoutAdapter
 
 NOTIFICATIONS = "notifications"
 # the most notifications Mastodon serves in one page (since 4.1; 40 by default)
@@ -78,23 +78,6 @@ _MAYBE_DELIVERED = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """Transport that applies the client's timeout to every request it sends.
-
-    Mastodon.py passes its own ``request_timeout``; this holds even when a
-    caller or a wrapper of ``Session.send`` asks for another.
-    """
-
-    def __init__(self, timeout, **kwargs):
-        self.timeout = timeout
-        super().__init__(**kwargs)
-
-    def send(self, request, **kwargs):
-        """Send ``request`` with the adapter's timeout."""
-        kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
 
 
 @register_provider
@@ -131,7 +114,7 @@ class MastodonClient(SocialProviderBase):
     def _build_api(self):
         """Return a ``Mastodon`` object that throws on rate limits and times out."""
         session = requests.Session()
-        adapter = _TimeoutAdapter(self.timeout)
+        adapter = TimeoutAdapter(self.timeout)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.hooks["response"].append(self._keep_response)

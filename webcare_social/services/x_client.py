@@ -21,7 +21,6 @@ from datetime import datetime, timezone
 
 import requests
 import tweepy
-from requests.adapters import HTTPAdapter
 
 from ..exceptions import (
     InvalidCursor,
@@ -34,6 +33,7 @@ from ..exceptions import (
 )
 from .base import SocialProviderBase, Stream, register_provider
 from .dto import Author, ItemError, Page, PartialPost, SentItem, SocialPost
+from .http import TimeoutAdapter
 
 _logger = logging.getLogger(__name__)
 
@@ -121,19 +121,6 @@ class _RebasedSession(requests.Session):
         return super().prepare_request(request)
 
 
-class _TimeoutAdapter(HTTPAdapter):
-    """An HTTP adapter that always applies its own timeout (seconds)."""
-
-    def __init__(self, timeout, **kwargs):
-        self.timeout = timeout
-        super().__init__(**kwargs)
-
-    def send(self, request, **kwargs):
-        """Send ``request`` with the adapter's timeout, whatever was asked."""
-        kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
-
-
 @register_provider
 class XClient(SocialProviderBase):
     """X API v2 client; OAuth 1.0a user context when all user keys are set.
@@ -177,7 +164,7 @@ class XClient(SocialProviderBase):
             return_type=requests.Response,
         )
         session = _RebasedSession(self.base_url)
-        adapter = _TimeoutAdapter(self.timeout)
+        adapter = TimeoutAdapter(self.timeout)
         session.mount(self.base_url + "/", adapter)
         session.mount(TWEEPY_HOST + "/", adapter)
         client.session.close()
