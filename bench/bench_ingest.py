@@ -1,14 +1,14 @@
 # ruff: noqa: F821
-"""Benchmark of the X mention ingestion, run by ``scripts/bench.sh``.
+"""Benchmark of the ingestion per provider, run by ``scripts/bench.sh``.
 
 Runs inside ``odoo shell`` (which provides ``env``) on a throw-away database
-with webcare_social installed. A local X API stand-in serves ``BENCH_N``
-synthetic mentions; every scenario is measured in this one process and
-printed next to baselines of the same run, as ratios. See bench/README.md.
+with webcare_social installed. The same ``BENCH_N`` synthetic posts are
+served by each provider's local stand-in (``bench/ingest_providers.py``);
+every scenario is measured in this one process and printed next to
+baselines of the same run, as ratios. See bench/README.md.
 """
 
 import contextlib
-import importlib.util
 import json
 import os
 import re
@@ -17,210 +17,109 @@ import threading
 import time
 import tracemalloc
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from random import Random
 
 from odoo import release
 from odoo.modules.module import get_module_path
 
+from odoo.addons.webcare_social.services.base import registered_providers
+
+sys.path.insert(0, os.environ.get("BENCH_DIR", "bench"))
+from benchlib import fmt_ratio, ratio, results_path
+from ingest_providers import available, conversations, feed_for, mix
+
 N = int(os.environ.get("BENCH_N", "1000"))
 PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0"
-PAGE_SIZE = 100
 SEED = 1919
 KNOWN_BY_ID = 0.20  # share of authors with an identity (external id) on a contact
 KNOWN_BY_HANDLE = 0.05  # share with a hand-typed handle (no id yet) on a contact
-START = datetime(2026, 1, 5, 7, 0, 0)
-TEXTS = (
-    "where is my suitcase? flight {flight} landed hours ago",
-    "mijn koffer is kwijt na {flight}, wie helpt me?",
-    "{flight} cancelled again. Unacceptable!!!",
-    "can I change my booking for {flight} to tomorrow?",
-    "vlucht {flight} geannuleerd, hoe krijg ik mijn geld terug?",
-    "thanks for the upgrade on {flight}, great crew",
-    "still no answer about my refund for {flight}",
-)
-REPLIES = (
-    "any news?",
-    "nog steeds niets gehoord",
-    "booking ref {flight}X9, please check",
-    "this is ridiculous, 3 days now",
-    "ok thanks, I sent a DM",
-)
-OWN_REPLIES = ("we're on it, can you DM us your booking ref?", "sorry to hear that!")
+ADDON_DIR = str(Path(get_module_path("webcare_social"))) + os.sep
 
 
 # --------------------------------------------------------------------------
-# Synthetic data
+# Set-up: contacts, then per provider its identities and channel
 # --------------------------------------------------------------------------
 
 
-def load_standin_module():
-    """Import tests/x_standin.py by path (no import of the test package)."""
-    path = Path(get_module_path("webcare_social")) / "tests" / "x_standin.py"
-    spec = importlib.util.spec_from_file_location("webcare_bench_x_standin", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def make_users(count, rng):
-    """X user objects of ``count`` customers; a few have a large reach."""
-    users = []
-    for i in range(count):
-        followers = rng.choice((12, 40, 150, 800, 2_500, 15_000, 250_000))
-        users.append(
-            {
-                "id": str(1_600_000_000_000_000_000 + i),
-                "username": f"flyer{i:05d}",
-                "name": f"Flyer {i}",
-                "verified": followers > 100_000,
-                "public_metrics": {"followers_count": followers},
-            }
+def wanted_providers():
+    """``BENCH_PROVIDERS`` (default: every provider with a client and stand-in)."""
+    ready = [code for code in available(ADDON_DIR) if code in registered_providers()]
+    asked = os.environ.get("BENCH_PROVIDERS", "").replace(" ", "")
+    if not asked:
+        return ready
+    codes = [code for code in asked.split(",") if code]
+    missing = [code for code in codes if code not in ready]
+    if missing:
+        raise SystemExit(
+            f"BENCH_PROVIDERS: no client or stand-in for {', '.join(missing)} "
+            f"(available: {', '.join(ready)})"
         )
-    return users
+    return codes
 
 
-def make_tweets(standin, account, users, n, rng):
-    """``n`` tweets of the mentions timeline, oldest first.
-
-    About 55% start a conversation, 30% reply in an earlier one (mostly by
-    the same author), 7% are our own replies and 8% retweets.
-    """
-    tweets, threads = [], []
-    for i in range(n):
-        moment = START + timedelta(seconds=37 * i)
-        tweet = {
-            "id": standin.snowflake(moment),
-            "created_at": standin.iso(moment),
-            "lang": "en",
-        }
-        roll = rng.random()
-        if threads and roll < 0.07:
-            _own_reply(tweet, rng.choice(threads[-50:]), account, rng)
-        elif threads and roll < 0.15:
-            _retweet(tweet, rng.choice(tweets), users, rng)
-        elif threads and roll < 0.45:
-            _customer_reply(tweet, rng.choice(threads[-50:]), users, rng)
-        else:
-            _new_conversation(tweet, users, rng)
-            threads.append(tweet)
-        tweets.append(tweet)
-    return tweets
+def known_people(people):
+    """The authors that are contacts: by network id, then by typed handle only."""
+    by_id = int(len(people) * KNOWN_BY_ID)
+    by_handle = int(len(people) * KNOWN_BY_HANDLE)
+    return people[: by_id + by_handle], by_id
 
 
-def _new_conversation(tweet, users, rng):
-    text = rng.choice(TEXTS).format(flight=f"PA{rng.randint(100, 999)}")
-    author = rng.choice(users)
-    tweet.update(text=f"@PolderAir {text}", author_id=author["id"])
-    tweet["conversation_id"] = tweet["id"]
-    tweet["_handle"] = author["username"]
+def create_contacts(people):
+    """One contact per known author, shared by every network's identities."""
+    known, _by_id = known_people(people)
+    partners = env["res.partner"].create([{"name": p.name} for p in known])
+    return dict(zip(known, partners.ids, strict=True))
 
 
-def _customer_reply(tweet, thread, users, rng):
-    same_author = rng.random() < 0.8
-    author_id = thread["author_id"] if same_author else rng.choice(users)["id"]
-    text = rng.choice(REPLIES).format(flight=f"PA{rng.randint(100, 999)}")
-    tweet.update(
-        text=f"@PolderAir {text}",
-        author_id=author_id,
-        conversation_id=thread["conversation_id"],
-        in_reply_to_user_id=thread["author_id"],
-        referenced_tweets=[{"type": "replied_to", "id": thread["id"]}],
-    )
-
-
-def _own_reply(tweet, thread, account, rng):
-    tweet.update(
-        text=f"@{thread['_handle']} {rng.choice(OWN_REPLIES)}",
-        author_id=account["id"],
-        conversation_id=thread["conversation_id"],
-        in_reply_to_user_id=thread["author_id"],
-        referenced_tweets=[{"type": "replied_to", "id": thread["id"]}],
-        in_mentions=True,
-    )
-
-
-def _retweet(tweet, original, users, rng):
-    tweet.update(
-        text=f"RT @{original.get('_handle', 'PolderAir')}: {original['text']}"[:280],
-        author_id=rng.choice(users)["id"],
-        conversation_id=tweet["id"],
-        referenced_tweets=[{"type": "retweeted", "id": original["id"]}],
-        in_mentions=True,
-    )
-
-
-def build_dataset(standin, n, rng):
-    """The stand-in dataset: account, ~n/5 authors and n mentions."""
-    account = dict(standin.DEFAULT_ACCOUNT)
-    users = make_users(max(n // 5, 10), rng)
-    tweets = make_tweets(standin, account, users, n, rng)
-    for tweet in tweets:
-        tweet.pop("_handle", None)
-    return {
-        "account": account,
-        "users": users,
-        "tweets": tweets,
-        "settings": {"page_size": PAGE_SIZE},
-    }
-
-
-def create_known_identities(env, users):
-    """Link the first authors to contacts, by external id or by handle only."""
-    by_id = int(len(users) * KNOWN_BY_ID)
-    by_handle = int(len(users) * KNOWN_BY_HANDLE)
-    known = users[: by_id + by_handle]
-    partners = env["res.partner"].create([{"name": u["name"]} for u in known])
+def create_identities(feed, people, partner_ids):
+    """The known authors' identities on this network."""
+    known, by_id = known_people(people)
     env["webcare.identity"].create(
         [
-            {
-                "network": "x",
-                "handle": user["username"],
-                "external_id": user["id"] if i < by_id else False,
-                "partner_id": partner.id,
-            }
-            for i, (user, partner) in enumerate(zip(known, partners, strict=True))
+            feed.identity_vals(person, partner_ids[person], with_id=i < by_id)
+            for i, person in enumerate(known)
         ]
     )
-    return partners
 
 
-def create_channel(env, standin):
-    """A connected X channel pointing at the stand-in."""
-    team = env["helpdesk.ticket.team"].create({"name": "Webcare bench"})
+def create_channel(feed):
+    """A connected channel of ``feed``'s provider pointing at its stand-in."""
+    team = env["helpdesk.ticket.team"].create({"name": f"Webcare bench {feed.label}"})
     channel = env["webcare.channel"].create(
         {
-            "name": "PolderAir on X (bench)",
-            "api_base_url": standin.base_url,
+            "name": f"PolderAir on {feed.label} (bench)",
             "team_id": team.id,
-            "bearer_token": standin.bearer_token,
-            "api_key": standin.consumer_key,
-            "api_key_secret": standin.consumer_secret,
-            "access_token": standin.access_token,
-            "access_token_secret": standin.access_token_secret,
+            **feed.channel_vals(),
         }
     )
-    channel.write(
-        {
-            "account_external_id": standin.account_id,
-            "account_handle": standin.account["username"],
-            "state": "connected",
-        }
-    )
+    feed.connect(channel)
+    set_start_cursors(channel, feed)
     return channel
 
 
-def plain_ticket_vals(dataset, partners_by_author):
-    """Bare ticket values, one per tweet: the cheapest the ORM can do."""
+def set_start_cursors(channel, feed):
+    """Each stream's cursor from before the data, so a read gets all of it."""
+    for code in channel._get_provider_class().stream_codes():
+        channel._set_cursor(code, feed.start_cursors.get(code, False))
+
+
+def plain_ticket_vals(feed):
+    """Bare ticket values, one per delivered item: the cheapest the ORM can do."""
+    partners = {
+        ident.external_id: ident.partner_id.id
+        for ident in env["webcare.identity"].search(
+            [("network", "=", feed.provider), ("external_id", "!=", False)]
+        )
+    }
     return [
         {
-            "name": tweet["text"][:80],
-            "description": tweet["text"],
-            "partner_id": partners_by_author.get(tweet["author_id"], False),
+            "name": item.text[:80],
+            "description": item.text,
+            "partner_id": partners.get(item.author_id, False),
         }
-        for tweet in dataset["tweets"]
+        for item in feed.delivered
     ]
 
 
@@ -287,16 +186,12 @@ def normalize_query(query):
     return re.sub(r"(\([^()]*\))(?:, \([^()]*\))+", r"\1, …", text)
 
 
-ADDON_DIR = str(Path(get_module_path("webcare_social"))) + os.sep
-STANDIN_FILE = "x_standin.py"
-
-
 def webcare_caller():
     """The innermost webcare_social frame on the stack, as file:line function."""
     frame = sys._getframe(2)
     while frame:
         filename = frame.f_code.co_filename
-        if filename.startswith(ADDON_DIR) and not filename.endswith(STANDIN_FILE):
+        if filename.startswith(ADDON_DIR) and "standin" not in filename:
             where = filename[len(ADDON_DIR) :]
             return f"{where}:{frame.f_lineno} {frame.f_code.co_name}"
         frame = frame.f_back
@@ -333,16 +228,19 @@ def measure(env, action, items, profile=False):
 # --------------------------------------------------------------------------
 
 
-def fetch_and_parse(channel):
-    """Page through every mention with the API client only; count the posts."""
+def fetch_and_parse(channel, feed):
+    """Page through every stream with the API client only; count the items."""
     service = channel._get_service()
-    posts, token = 0, None
-    while True:
-        page = service.fetch("mentions", None, token)
-        posts += len(page.posts) + len(page.errors)
-        token = page.next_token
-        if not token:
-            return posts
+    items = 0
+    for code in service.stream_codes():
+        cursor, token = feed.start_cursors.get(code), None
+        while True:
+            page = service.fetch(code, cursor, token)
+            items += len(page.posts) + len(page.errors)
+            if page.drained:
+                break
+            token = page.next_token
+    return items
 
 
 def plain_create(env, vals_list):
@@ -350,47 +248,102 @@ def plain_create(env, vals_list):
 
 
 def ingest(channel):
-    """The real thing: ``action_fetch`` of every new mention."""
+    """The real thing: ``action_fetch`` of every new item."""
     channel.action_fetch()
     if channel.last_error:
         raise RuntimeError(f"ingest failed: {channel.last_error}")
 
 
-def outcome(env, channel):
-    """What the ingest produced (counted outside the measurement)."""
+def outcome(env, channel, feed):
+    """What the ingest produced, and what it lost or stored twice.
+
+    Counted outside the measurement. ``lost``: delivered items not stored;
+    ``duplicates``: ids stored more than once; ``pending``: items left new
+    or failed (a customer's post must end on a ticket).
+    """
     messages = env["webcare.message"].search([("channel_id", "=", channel.id)])
     ticketed = messages.filtered(lambda m: m.state == "ticketed")
+    stored = Counter(messages.mapped("external_id"))
+    sent = {item.external_id for item in feed.delivered}
     return {
         "messages": len(messages),
         "states": dict(Counter(messages.mapped("state"))),
         "tickets": len(ticketed.ticket_id),
         "appended": len(ticketed) - len(ticketed.ticket_id),
         "identities": len(messages.identity_id),
+        "on_contacts": len(messages.filtered("identity_id.partner_id")),
+        "lost": len(sent - set(stored)),
+        "unexpected": len(set(stored) - sent),
+        "duplicates": sum(1 for count in stored.values() if count > 1),
+        "pending": len(messages.filtered(lambda m: m.state in ("new", "failed"))),
     }
 
 
-def run_scenarios(env, channel, ticket_vals, profile):
+def run_scenarios(env, channel, feed, ticket_vals, profile):
     """Run every scenario once; roll back so each starts from the same state."""
     n = len(ticket_vals)
-    runs = {"fetch": measure(env, lambda: fetch_and_parse(channel), n, profile)}
-    runs["plain"] = measure(env, lambda: plain_create(env, ticket_vals), n, profile)
+
+    def timed(action):
+        feed.clear_log()  # a stand-in's rate-limit headers count its requests
+        return measure(env, action, n, profile)
+
+    runs = {"fetch": timed(lambda: fetch_and_parse(channel, feed))}
+    runs["plain"] = timed(lambda: plain_create(env, ticket_vals))
     env.cr.rollback()
-    runs["ingest"] = measure(env, lambda: ingest(channel), n, profile)
-    runs["ingest"]["result"] = outcome(env, channel)
-    channel._set_cursor("mentions", False)  # fetch everything again: all is stored
-    runs["rerun"] = measure(env, lambda: ingest(channel), n, profile)
-    runs["rerun"]["result"] = outcome(env, channel)
+    runs["ingest"] = timed(lambda: ingest(channel))
+    runs["ingest"]["result"] = outcome(env, channel, feed)
+    set_start_cursors(channel, feed)  # fetch everything again: all is stored
+    runs["rerun"] = timed(lambda: ingest(channel))
+    runs["rerun"]["result"] = outcome(env, channel, feed)
     env.cr.rollback()
     return runs
 
 
-def check(runs, n):
+def check(runs, feed):
+    """Stop the run when an item was lost, stored twice or left unprocessed."""
+    n = len(feed.delivered)
     fetched, created = runs["fetch"]["result"], runs["ingest"]["result"]
     again = runs["rerun"]["result"]
+    problems = []
     if fetched != n or created["messages"] != n:
-        raise RuntimeError(f"expected {n} items, fetched {fetched}, got {created}")
+        problems.append(f"{n} items delivered, {fetched} fetched")
+    for key in ("lost", "unexpected", "duplicates", "pending"):
+        if created[key]:
+            problems.append(f"{created[key]} {key}")
     if again != created:
-        raise RuntimeError(f"the re-run changed the data: {created} -> {again}")
+        problems.append(f"the re-run changed the data: {created} -> {again}")
+    if problems:
+        raise RuntimeError(f"{feed.label}: {'; '.join(problems)} ({created})")
+
+
+def bench_provider(provider, people, posts, partner_ids):
+    """Both passes for one provider; its report."""
+    feed = feed_for(provider, ADDON_DIR, people, posts)
+    try:
+        create_identities(feed, people, partner_ids)
+        channel = create_channel(feed)
+        env.cr.commit()  # the shared starting state of every scenario
+        ticket_vals = plain_ticket_vals(feed)
+        runs = run_scenarios(env, channel, feed, ticket_vals, profile=False)
+        check(runs, feed)
+        traced = {}
+        if PROFILE:  # a second, instrumented pass for memory and query origins
+            traced = run_scenarios(env, channel, feed, ticket_vals, profile=True)
+            check(traced, feed)
+    finally:
+        feed.stop()
+    peaks = {key: run["profiler"].peak_bytes for key, run in traced.items()}
+    rows = summary(runs, peaks)
+    return {
+        "provider": provider,
+        "label": feed.label,
+        "items": len(feed.delivered),
+        "page_size": feed.page_size,
+        "scenarios": rows,
+        "ratios": ratios(rows),
+        "outcome": runs["ingest"]["result"],
+        **query_breakdown(traced, len(feed.delivered)),
+    }
 
 
 # --------------------------------------------------------------------------
@@ -403,10 +356,6 @@ LABELS = {
     "ingest": "ingest (action_fetch)",
     "rerun": "re-run, all stored",
 }
-
-
-def ratio(a, b):
-    return round(a / b, 2) if a is not None and b else None
 
 
 def summary(runs, peaks):
@@ -453,39 +402,31 @@ def ratios(rows):
     }
 
 
-def query_breakdown(traced):
+def query_breakdown(traced, items):
     """The repeated queries of the profiled pass, if there was one."""
     if not traced:
         return {"top_ingest_queries": [], "ingest_queries_by_caller": []}
     ingest_run, rerun_run = traced["ingest"]["profiler"], traced["rerun"]["profiler"]
     return {
-        "top_ingest_queries": ingest_run.top_queries(30, N),
-        "ingest_queries_by_caller": ingest_run.top_callers(30, N),
-        "top_rerun_queries": rerun_run.top_queries(10, N),
+        "top_ingest_queries": ingest_run.top_queries(30, items),
+        "ingest_queries_by_caller": ingest_run.top_callers(30, items),
+        "top_rerun_queries": rerun_run.top_queries(10, items),
     }
 
 
-def print_report(report):
-    lines = [
-        "",
-        f"webcare_social ingestion benchmark: N={report['n']} mentions, "
-        f"{report['authors']} authors ({report['known_contacts']} known contacts), "
-        f"page size {PAGE_SIZE}",
-        "",
-        *table_lines(report["scenarios"]),
-        "",
-        f"ingest outcome: {report['outcome']}",
-        "",
-        "ratios (same run, same process):",
-        *(
-            f"  {label}: {_x(report['ratios'][key])}"
-            for key, _num, _den, _column, label in RATIOS
-        ),
-        "",
-        *query_lines(report),
-        "",
-    ]
-    print("\n".join(lines), flush=True)
+def provider_lines(report):
+    """One provider's scenario table, ratios and query origins."""
+    yield ""
+    yield (
+        f"== {report['label']}: {report['items']} items delivered, "
+        f"page size {report['page_size']}"
+    )
+    yield from table_lines(report["scenarios"])
+    yield f"ingest outcome: {report['outcome']}"
+    yield "ratios (same run, same process):"
+    for key, _num, _den, _column, label in RATIOS:
+        yield f"  {label}: {fmt_ratio(report['ratios'][key])}"
+    yield from query_lines(report)
 
 
 def table_lines(rows):
@@ -513,23 +454,80 @@ def query_lines(report):
     if not report["top_ingest_queries"]:
         return
     yield "most repeated ingest queries (count, per message, main caller):"
-    for q in report["top_ingest_queries"][:12]:
+    for q in report["top_ingest_queries"][:8]:
         yield f"  {q['count']:>6} {q['per_item']:>6.2f}  {q['caller']}"
         yield f"         {q['query'][:150]}"
     yield "ingest queries by innermost webcare_social call site:"
-    for c in report["ingest_queries_by_caller"][:12]:
+    for c in report["ingest_queries_by_caller"][:8]:
         yield f"  {c['count']:>6} {c['per_item']:>6.2f}  {c['caller']}"
 
 
-def _x(value):
-    return "n/a" if value is None else f"{value:.2f}x"
+COMPARISON = (
+    # header, width, value of a provider report
+    ("provider", 10, lambda r: r["label"]),
+    ("page", 6, lambda r: r["page_size"]),
+    ("messages", 10, lambda r: r["outcome"]["messages"]),
+    ("tickets", 9, lambda r: r["outcome"]["tickets"]),
+    ("appended", 10, lambda r: r["outcome"]["appended"]),
+    ("ignored", 9, lambda r: r["outcome"]["states"].get("ignored", 0)),
+    ("ingest s", 10, lambda r: f"{r['scenarios']['ingest']['seconds']:.2f}"),
+    ("ms/msg", 8, lambda r: f"{r['scenarios']['ingest']['ms_per_item']:.2f}"),
+    ("q/msg", 7, lambda r: f"{r['scenarios']['ingest']['queries_per_item']:.2f}"),
+    ("fetch s", 9, lambda r: f"{r['scenarios']['fetch']['seconds']:.2f}"),
+    ("plain s", 9, lambda r: f"{r['scenarios']['plain']['seconds']:.2f}"),
+    ("/plain", 8, lambda r: fmt_ratio(r["ratios"]["ingest/plain time"])),
+    ("q/plain", 9, lambda r: fmt_ratio(r["ratios"]["ingest/plain queries"])),
+    ("lost", 6, lambda r: r["outcome"]["lost"]),
+    ("dup", 5, lambda r: r["outcome"]["duplicates"]),
+)
 
 
-def results_path():
-    default = Path(get_module_path("webcare_social")).parent / "bench" / "results"
-    folder = Path(os.environ.get("BENCH_RESULTS_DIR") or default)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "latest.json"
+def comparison_lines(report):
+    """The table with a row per provider."""
+    yield ""
+    yield (
+        f"ingestion per provider: the same {report['n']} posts "
+        f"({_mix_text(report['mix'])}) by {report['authors']} authors "
+        f"({report['known_contacts']} known contacts)"
+    )
+    yield "".join(
+        f"{head:<{width}}" if i == 0 else f"{head:>{width}}"
+        for i, (head, width, _value) in enumerate(COMPARISON)
+    )
+    for row in report["providers"].values():
+        yield "".join(
+            f"{value(row)!s:<{width}}" if i == 0 else f"{value(row)!s:>{width}}"
+            for i, (_head, width, value) in enumerate(COMPARISON)
+        )
+    yield (
+        "/plain: ingest time / one plain helpdesk.ticket.create of a bare ticket "
+        "per delivered message (same run); q/plain the same for queries;"
+    )
+    yield (
+        "fetch s: the client paging through the stand-in alone (HTTP + parsing, "
+        "included in ingest s); lost/dup: delivered items not stored / stored twice."
+    )
+
+
+def _mix_text(counts):
+    return (
+        f"{counts['new']} new conversations, {counts['reply']} replies in them, "
+        f"{counts['own']} own replies, {counts['repost']} reposts"
+    )
+
+
+def print_report(report):
+    lines = [
+        "",
+        f"webcare_social ingestion benchmark: N={report['n']} posts, "
+        f"{report['authors']} authors ({report['known_contacts']} known contacts), "
+        f"providers {', '.join(report['providers'])}",
+    ]
+    for provider_report in report["providers"].values():
+        lines.extend(provider_lines(provider_report))
+    lines.extend(comparison_lines(report))
+    lines.append("")
+    print("\n".join(lines), flush=True)
 
 
 # --------------------------------------------------------------------------
@@ -537,47 +535,31 @@ def results_path():
 # --------------------------------------------------------------------------
 
 
-def main(env):
-    standin_module = load_standin_module()
-    dataset = build_dataset(standin_module, N, Random(SEED))
-    standin = standin_module.XApiStandin(dataset, page_size=PAGE_SIZE).start()
-    try:
-        partners = create_known_identities(env, dataset["users"])
-        channel = create_channel(env, standin)
-        env.cr.commit()  # the shared starting state of every scenario
-        known = {
-            ident.external_id: ident.partner_id.id
-            for ident in env["webcare.identity"].search([("external_id", "!=", False)])
-        }
-        ticket_vals = plain_ticket_vals(dataset, known)
-        runs = run_scenarios(env, channel, ticket_vals, profile=False)
-        check(runs, N)
-        traced = {}
-        if PROFILE:  # a second, instrumented pass for memory and query origins
-            traced = run_scenarios(env, channel, ticket_vals, profile=True)
-            check(traced, N)
-    finally:
-        standin.stop()
-    peaks = {key: run["profiler"].peak_bytes for key, run in traced.items()}
-    rows = summary(runs, peaks)
+def main():
+    providers = wanted_providers()
+    people, posts = conversations(N, Random(SEED))
+    partner_ids = create_contacts(people)
+    env.cr.commit()
     report = {
         "n": N,
-        "authors": len(dataset["users"]),
-        "known_contacts": len(partners),
-        "page_size": PAGE_SIZE,
+        "authors": len(people),
+        "known_contacts": len(partner_ids),
+        "mix": mix(posts),
         "odoo": release.version,
         "python": sys.version.split()[0],
         "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "scenarios": rows,
-        "ratios": ratios(rows),
-        "outcome": runs["ingest"]["result"],
-        **query_breakdown(traced),
+        "providers": {},
     }
+    for provider in providers:
+        print(f"benchmarking {provider} ...", flush=True)
+        report["providers"][provider] = bench_provider(
+            provider, people, posts, partner_ids
+        )
     print_report(report)
-    path = results_path()
+    path = results_path("latest.json", get_module_path("webcare_social"))
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(f"results written to {path}")
 
 
 if __name__ == "__main__":
-    main(env)
+    main()

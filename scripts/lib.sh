@@ -79,7 +79,9 @@ find_odoo() {
 # --------------------------------------------------------------------------
 ensure_venv() {
     local stamp="$VENV/.webcare-stamp" want
-    want=$(cat "$ODOO_SRC/requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-addons.txt" | sha1sum | cut -c1-12)
+    # the recipe's version is part of the stamp: a changed recipe reinstalls
+    want=$( (cat "$ODOO_SRC/requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-addons.txt"
+        echo "venv recipe 2") | sha1sum | cut -c1-12)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi
@@ -92,8 +94,10 @@ ensure_venv() {
     echo "setuptools<81" >"$LOCAL/build-constraints.txt"
     grep -v -i '^python-ldap' "$ODOO_SRC/requirements.txt" >"$LOCAL/odoo-requirements.txt"
     say "Installing Odoo's and webcare_social's Python requirements (first run takes a few minutes)"
+    # --upgrade: the setuptools of a fresh venv (65) is "<81" too, but its
+    # pkg_resources cannot find zope.* 8 and Odoo's gevent (websocket) process dies
     PIP_CONSTRAINT="$LOCAL/build-constraints.txt" "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-        "setuptools<81" wheel
+        --upgrade "setuptools<81" wheel
     PIP_CONSTRAINT="$LOCAL/build-constraints.txt" "$VENV/bin/pip" install --quiet --disable-pip-version-check \
         -r "$LOCAL/odoo-requirements.txt" -r "$ROOT/requirements.txt"
     say "Installing OCA addons into $ADDONS_PKG"
