@@ -45,6 +45,8 @@
         "views/webcare_incident_views.xml",
         "data/webcare_webhook_data.xml",
         "views/webcare_webhook_delivery_views.xml",
+        "data/webcare_file_import_data.xml",
+        "wizards/webcare_file_import_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

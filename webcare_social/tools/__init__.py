@@ -6,3 +6,4 @@ from . import render
 from . import tone
 from . import counting
 from . import words
+from . import file_import
