@@ -8,8 +8,11 @@
 #                200,000 contacts and 1,000,000 messages -> bench/results/recognition.json
 #   reporting    bench/reporting.py, the response-time report's pivot, graph and list
 #                on 1,000,000 messages and their tickets -> bench/results/reporting.json
+#   file_import  bench/file_import.py, a 100,000-row CSV export: preview, dry run, import
+#                and re-import with their memory -> bench/results/file_import.json
 # Each prints a table and ratios against baselines of the same run. See bench/README.md.
-# Env: BENCH=ingest|webhook|recognition|reporting|all (default all: in that order),
+# Env: BENCH=ingest|webhook|recognition|reporting|file_import|all (default all: that order),
+#      BENCH_FILE_ROWS (file_import: rows, default 100000),
 #      BENCH_N (ingest: posts, default 1000), BENCH_PROFILE=0 (ingest: no profiled pass),
 #      BENCH_PROVIDERS (ingest: e.g. x,bluesky; default every provider with a stand-in),
 #      BENCH_WEBHOOK_N, BENCH_WEBHOOK_C (webhook: requests 2000, connections 16),
@@ -24,8 +27,8 @@ source "$(dirname "$0")/lib.sh"
 which="${BENCH:-all}"
 prefix="${BENCH_DB_PREFIX:-wc_bench}"
 case "$which" in
-    all | ingest | webhook | recognition | reporting) ;;
-    *) die "BENCH must be ingest, webhook, recognition, reporting or all (got '$which')." ;;
+    all | ingest | webhook | recognition | reporting | file_import) ;;
+    *) die "BENCH must be ingest, webhook, recognition, reporting, file_import or all (got '$which')." ;;
 esac
 bootstrap
 
@@ -89,6 +92,12 @@ if [ "$which" = all ] || [ "$which" = reporting ]; then
     use_db "${prefix}_rep_$$"
     say "Running bench/reporting.py with BENCH_SCALE=${BENCH_SCALE:-1}"
     run_bench reporting.py
+    drop_all
+fi
+if [ "$which" = all ] || [ "$which" = file_import ]; then
+    use_db "${prefix}_fi_$$"
+    say "Running bench/file_import.py with BENCH_FILE_ROWS=${BENCH_FILE_ROWS:-100000}"
+    run_bench file_import.py
     drop_all
 fi
 say "Benchmarks done in $(( $(date +%s) - start ))s"
