@@ -12,6 +12,8 @@ rows. Then, in this one process:
 - ``csv.reader only``: the baseline, Python's csv module reading the file;
 - ``read + convert``: ``tools/file_import`` reading and converting every row
   (no ORM);
+- ``upload, read file``: creating the import with the file (what the upload
+  request does: the attachment) and ``action_read_file``;
 - ``dry run``: ``action_dry_run`` (reads, converts, dedupes against the
   database and applies the noise rules to every row; writes nothing);
 - ``import: store`` and ``import: process``: ``action_import``, then the
@@ -24,8 +26,8 @@ rows. Then, in this one process:
 Each phase records its wall time and the process's resident memory (RSS,
 sampled every 0.2 s by a thread): at the start, the highest, and how much it
 grew over the second half of the phase, which stays near zero when memory
-is flat. The dry run and the re-import are then run once more with
-``tracemalloc`` for the peak of Python allocations (their times are not
+is flat. The dry run and the re-import's cron run are then run once more
+with ``tracemalloc`` for the peak of Python allocations (their times are not
 used). The script fails when the import did not store every row once or the
 re-import stored anything. Results: ``bench/results/file_import.json``.
 """
@@ -293,27 +295,26 @@ def scenarios(path, channel):
     data = base64.b64encode(Path(path).read_bytes())
     phase("csv.reader only", lambda: csv_only(path), results)
     phase("read + convert", lambda: read_and_convert(path), results)
-    record = new_import(channel, data, "export.csv")
+    record = phase(
+        "upload, read file", lambda: new_import(channel, data, "export.csv"), results
+    )
     phase("dry run", record.action_dry_run, results)
-    record.action_import()
-    env.cr.commit()
+    start_import(record)
     import_phases(record, results)
-    again = new_import(channel, data, "export (again).csv")
-    again.action_import()
-    env.cr.commit()
+    again = start_import(new_import(channel, data, "export (again).csv"))
     import_phases(again, results, prefix="re-import")
+    traced = start_import(new_import(channel, data, "export (traced).csv"))
     peaks = {
         "dry run": traced_peak(record.action_dry_run),
-        "re-import: store": traced_peak(lambda: reimport_traced(channel, data)),
+        "re-import: store": traced_peak(lambda: run_cron_until(traced, ACTIVE)),
     }
     return results, peaks, record, again
 
 
-def reimport_traced(channel, data):
-    record = new_import(channel, data, "export (traced).csv")
+def start_import(record):
     record.action_import()
     env.cr.commit()
-    run_cron_until(record, ACTIVE)
+    return record
 
 
 def check(record, again):

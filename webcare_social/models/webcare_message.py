@@ -487,11 +487,22 @@ class WebcareMessage(models.Model):
         readable.sorted(lambda m: (m.posted_at or datetime.min, m.id))._process()
         return True
 
+    def _payload_parser(self):
+        """What reads this message's payload: the file import that stored it
+        (its column mapping), else the channel's provider client."""
+        file_import = (
+            self.env["webcare.file.import"]
+            .sudo()
+            .search([("message_ids", "=", self.id)], limit=1)
+        )
+        if file_import:
+            return file_import._parse_payload
+        return self.channel_id._get_service().parse_item
+
     def _reparse(self):
         """Fill the fields of an unreadable item from its payload; tell if it worked."""
-        service = self.channel_id._get_service()
         try:
-            post = service.parse_item(self.payload)
+            post = self._payload_parser()(self.payload)
         except ProviderError as exc:  # the item stays failed, with why
             self.error = exc.message
             return False

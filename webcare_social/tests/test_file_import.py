@@ -440,6 +440,15 @@ class TestFileImport(WebcareCase):
         self.assertEqual(messages["n2"].identity_id.network, "x")
         self.assertEqual(messages["n3"].identity_id, messages["n2"].identity_id)
 
+    def test_retrying_a_bad_row_keeps_the_files_reason(self):
+        """The channel's client cannot read a file's row: the import's mapping can."""
+        self.run_import(self.start(SPRINKLR_CSV))
+        failed = self.channel_messages().filtered(lambda m: m.external_id == "m5")
+        self.channel.action_retry_failed()
+        self.assertEqual(failed.state, "failed")
+        self.assertIn("'31/02/2026 10:00' is not a date and time", failed.error)
+        self.assertIn("31/02/2026", failed.sudo().payload)
+
     def test_processing_failure_is_retried_with_the_import_mapping(self):
         record = self.run_import(self.start(JSONL, name="export.jsonl"))
         first = self.channel_messages().sorted("id")[0]
