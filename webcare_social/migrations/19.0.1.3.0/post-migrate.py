@@ -4,12 +4,14 @@ An X channel goes on reading where it stopped: its mentions ``since_id`` and
 its last DM event id are the cursors of its ``mentions`` and ``dms`` streams.
 """
 
+from odoo.tools.sql import column_exists
+
 STREAMS = {"mentions": "webcare_old_mentions_cursor", "dms": "webcare_old_dms_cursor"}
 
 
 def migrate(cr, version):
     for code, column in STREAMS.items():
-        if not _has_column(cr, "webcare_channel", column):
+        if not column_exists(cr, "webcare_channel", column):
             continue
         cr.execute(
             f"""
@@ -25,12 +27,3 @@ def migrate(cr, version):
             (code,),
         )
         cr.execute(f'ALTER TABLE webcare_channel DROP COLUMN "{column}"')
-
-
-def _has_column(cr, table, column):
-    cr.execute(
-        "SELECT 1 FROM information_schema.columns "
-        "WHERE table_name = %s AND column_name = %s",
-        (table, column),
-    )
-    return bool(cr.fetchone())

@@ -9,6 +9,8 @@ survive the upgrade. The two X cursors become rows of
 no field owns.
 """
 
+from odoo.tools.sql import column_exists, rename_column
+
 RENAMES = {
     "x_bearer_token": "bearer_token",
     "x_consumer_key": "api_key",
@@ -23,24 +25,15 @@ RENAMES = {
 
 def migrate(cr, version):
     for old, new in RENAMES.items():
-        if not _has_column(cr, "webcare_channel", old) or _has_column(
+        if not column_exists(cr, "webcare_channel", old) or column_exists(
             cr, "webcare_channel", new
         ):
             continue
-        cr.execute(f'ALTER TABLE webcare_channel RENAME COLUMN "{old}" TO "{new}"')
+        rename_column(cr, "webcare_channel", old, new)
         if new.startswith("webcare_old_"):
             _forget_field(cr, old)
         else:
             _rename_field(cr, old, new)
-
-
-def _has_column(cr, table, column):
-    cr.execute(
-        "SELECT 1 FROM information_schema.columns "
-        "WHERE table_name = %s AND column_name = %s",
-        (table, column),
-    )
-    return bool(cr.fetchone())
 
 
 def _rename_field(cr, old, new):
