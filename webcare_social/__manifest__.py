@@ -21,10 +21,10 @@
         ],
     },
     "data": [
+        "data/mail_message_subtype_data.xml",  # its DM subtype is in a record rule
         "security/webcare_social_security.xml",
         "security/ir.model.access.csv",
         "data/helpdesk_ticket_channel_data.xml",
-        "data/mail_message_subtype_data.xml",
         "data/ir_cron_data.xml",
         "data/webcare_incident_data.xml",
         "data/webcare_canned_reply_data.xml",

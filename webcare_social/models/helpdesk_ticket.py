@@ -545,17 +545,27 @@ class HelpdeskTicket(models.Model):
 
     @api.model
     def _webcare_message_new(self, message):
-        """Open a ticket for ``message`` (a processed inbound webcare.message)."""
-        return self.create(self._webcare_prepare_vals(message))
+        """Open a ticket for ``message`` (a processed inbound webcare.message).
+
+        A DM's words go to the chatter only (as a Webcare-only message), never
+        to the ticket's title or description, which more people may read.
+        """
+        ticket = self.create(self._webcare_prepare_vals(message))
+        if message.kind == "dm":
+            ticket._webcare_post_message(message)
+        return ticket
 
     def _webcare_message_update(self, message):
         """Add ``message`` to this ticket's chatter; reopen it when closed."""
         self.ensure_one()
         self._webcare_reopen()
+        self._webcare_post_message(message)
+
+    def _webcare_post_message(self, message):
         self.message_post(
             body=message._render(),
             message_type="comment",
-            subtype_xmlid="webcare_social.mt_webcare_post",
+            subtype_xmlid=message._chatter_subtype_xmlid(),
             author_id=message.partner_id.id or False,
             email_from=f"@{message.author_handle}" if not message.partner_id else False,
         )
@@ -586,9 +596,10 @@ class HelpdeskTicket(models.Model):
             if message.kind == "dm"
             else self.env._("Post by @%(handle)s", handle=message.author_handle)
         )
+        private = message.kind == "dm"
         return {
-            "name": render.ticket_title(message.body, fallback),
-            "description": message._render(),
+            "name": render.ticket_title("" if private else message.body, fallback),
+            "description": message._render(private_notice=private),
             "partner_id": message.partner_id.id,
             "partner_name": message.partner_id.name or message.author_name,
             # cached id lookup: no existence query per ticket

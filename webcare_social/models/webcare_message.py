@@ -449,13 +449,26 @@ class WebcareMessage(models.Model):
     # Display
     # ------------------------------------------------------------------
 
-    def _render(self):
+    def _chatter_subtype_xmlid(self):
+        """The chatter subtype of this message: DMs are for Webcare users only."""
+        if self.kind == "dm":
+            return "webcare_social.mt_webcare_dm"
+        return "webcare_social.mt_webcare_post"
+
+    def _render(self, private_notice=False):
+        """The HTML of this message on a ticket; with ``private_notice`` the
+        words are replaced by a line saying where a DM's text can be read."""
+        body = self.body
+        if private_notice:
+            body = self.env._(
+                "Direct message: its text is in the chatter, for Webcare users only."
+            )
         kinds = dict(self._fields["kind"]._description_selection(self.env))
         providers = dict(
             self.channel_id._fields["provider"]._description_selection(self.env)
         )
         return render.render_post(
-            self.body,
+            body,
             handle=self.author_handle,
             name=self.author_name,
             network=providers.get(self.channel_id.provider, ""),

@@ -126,7 +126,7 @@ class WebcareMessage(models.Model):
         chatter = ticket.message_post(
             body=self._chatter_body(),
             message_type="comment",
-            subtype_xmlid="webcare_social.mt_webcare_post",
+            subtype_xmlid=self._chatter_subtype_xmlid(),
             author_id=self.author_user_id.partner_id.id,
         )
         self.chatter_message_id = chatter

@@ -222,7 +222,10 @@ class WebcareTimeline(models.AbstractModel):
             return None
         imd = self.env["ir.model.data"]
         note = imd._xmlid_to_res_id("mail.mt_note")
-        social = imd._xmlid_to_res_id("webcare_social.mt_webcare_post")
+        social = tuple(
+            imd._xmlid_to_res_id(f"webcare_social.{xmlid}")
+            for xmlid in ("mt_webcare_post", "mt_webcare_dm")
+        )
         kind = SQL(
             "CASE WHEN mm.message_type = 'comment' AND mm.subtype_id = %s "
             "THEN 'note' ELSE 'email' END",
@@ -253,7 +256,7 @@ class WebcareTimeline(models.AbstractModel):
                    ON mm.model = 'helpdesk.ticket' AND t.id = mm.res_id
                 WHERE mm.model = %(model)s AND mm.res_id IN %(records)s
                   AND mm.message_type IN ('email', 'email_outgoing', 'comment')
-                  AND mm.subtype_id IS DISTINCT FROM %(social)s
+                  AND (mm.subtype_id IS NULL OR mm.subtype_id NOT IN %(social)s)
                   AND %(channels)s AND %(period)s
              ORDER BY mm.date DESC, mm.id DESC LIMIT %(top)s""",
             kind=kind,

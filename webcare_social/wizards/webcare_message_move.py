@@ -115,7 +115,11 @@ class WebcareMessageMove(models.TransientModel):
             )
 
     def _note(self, source, target, messages):
-        words = Markup("").join(m._render() for m in messages.sorted("posted_at"))
+        words = Markup("").join(
+            # a note is read by more people than a DM: its words stay in the DM
+            m._render(private_notice=m.kind == "dm")
+            for m in messages.sorted("posted_at")
+        )
         params = {"user": self.env.user.name, "count": len(messages)}
         here = Markup(
             self.env._(

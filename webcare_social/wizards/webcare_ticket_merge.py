@@ -134,8 +134,10 @@ class WebcareTicketMerge(models.TransientModel):
         messages = source.webcare_message_ids
         messages.write({"ticket_id": target.id})
         # the customer's words and our replies stay readable on the target
-        subtype = self.env.ref("webcare_social.mt_webcare_post")
-        chatter = source.sudo().message_ids.filtered(lambda m: m.subtype_id == subtype)
+        subtypes = self.env.ref("webcare_social.mt_webcare_post") | self.env.ref(
+            "webcare_social.mt_webcare_dm"
+        )
+        chatter = source.sudo().message_ids.filtered(lambda m: m.subtype_id in subtypes)
         chatter.write({"res_id": target.id})
         user = self.env.user.name
         target.message_post(
