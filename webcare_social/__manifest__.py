@@ -7,8 +7,6 @@
     "category": "After-Sales",
     "license": "LGPL-3",
     "author": "webcare_social developers",
-    "website": "https://example.com/webcare_social",
-    "maintainers": ["webcare-social"],
     "development_status": "Alpha",
     "depends": ["bus", "contacts", "helpdesk_mgmt", "phone_validation", "resource"],
     "external_dependencies": {

@@ -1,6 +1,7 @@
 from . import webcare_identity
 from . import webcare_identity_handle
 from . import res_partner
+from . import res_company
 from . import webcare_channel
 from . import webcare_channel_stream
 from . import webcare_message

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..tools import counting, render, tone
+from ..tools import counting, languages, render, tone
 from .webcare_sla import LATE_ACTIVITY_HOURS, NO_SLA_RANK, SLA_RANK, SLA_STATUSES
 
 NAME_SIMILARITY = 0.45
@@ -42,8 +42,10 @@ class HelpdeskTicket(models.Model):
         help="The surge of messages this ticket is part of.",
     )
     webcare_message_count = fields.Integer(compute="_compute_webcare_message_count")
-    webcare_lang = fields.Char(
-        string="Language", help="Language of the opening post, as the network said."
+    webcare_lang = fields.Selection(
+        "_webcare_lang_selection",
+        string="Language",
+        help="Language of the opening post, as the network detected it.",
     )
     # response-time SLA (see webcare.sla)
     webcare_first_response_deadline = fields.Datetime(
@@ -85,6 +87,9 @@ class HelpdeskTicket(models.Model):
         help="The author's social identity belongs to another contact than "
         "this ticket's.",
     )
+
+    def _webcare_lang_selection(self):
+        return languages.selection(self.env.lang)
 
     @api.depends("webcare_message_ids")
     def _compute_webcare_message_count(self):
@@ -472,10 +477,12 @@ class HelpdeskTicket(models.Model):
         lead = lead or self.env.ref("base.user_admin", raise_if_not_found=False)
         if not lead or self._webcare_late_activities():
             return
-        self.sudo().activity_schedule(
+        # the to-do is the team lead's: in the team lead's language
+        ticket = self.with_context(lang=lead.lang or self.env.lang)
+        ticket.sudo().activity_schedule(
             "webcare_social.mail_activity_type_late_response",
-            summary=self.env._("Late first response: %(number)s", number=self.number),
-            note=self.env._(
+            summary=ticket.env._("Late first response: %(number)s", number=self.number),
+            note=ticket.env._(
                 "The customer has waited longer than the response target of "
                 "%(minutes)s minutes.",
                 minutes=self.webcare_channel_id.sla_target_minutes,

@@ -1,9 +1,9 @@
-import functools
 import re
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools.misc import scan_languages
+
+from ..tools import languages
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 PLACEHOLDERS = ("first_name", "ticket", "agent", "handle")
@@ -55,8 +55,8 @@ class WebcareCannedReply(models.Model):
 
     @api.model
     def _lang_selection(self):
-        """Every language Odoo knows, by its two-letter code ("nl": Dutch)."""
-        return list(_languages())
+        """Every language by its two-letter code, named in the user's language."""
+        return languages.selection(self.env.lang)
 
     @api.model
     def _default_lang(self):
@@ -112,12 +112,3 @@ def _first_name(name):
     """The first word of a name ("Anna de Vries" -> "Anna")."""
     words = (name or "").split()
     return words[0] if words else ""
-
-
-@functools.cache
-def _languages():
-    """``(code, name)`` of the languages in Odoo's list, one per two-letter code."""
-    names = {}
-    for code, name in scan_languages():
-        names.setdefault(code.split("_")[0], name.split(" / ")[0].split(" (")[0])
-    return tuple(sorted(names.items(), key=lambda item: item[1]))

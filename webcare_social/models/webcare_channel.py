@@ -616,8 +616,9 @@ class WebcareChannel(models.Model):
             return
         managers = self.env.ref("webcare_social.group_webcare_manager").sudo()
         partners = managers.all_user_ids.filtered("active").partner_id
+        env = self.with_context(lang=self.company_id._webcare_text_lang()).env
         self.message_post(
-            body=self.env._(
+            body=env._(
                 "No import of %(channel)s has succeeded since %(since)s (UTC). "
                 "Last error: %(error)s",
                 channel=self.name,

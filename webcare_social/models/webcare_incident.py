@@ -183,11 +183,14 @@ class WebcareIncident(models.Model):
             )
         }
         for channel_id, volume in volumes.items():
+            channel = Channel.browse(channel_id)
+            # names and notices in the language of the channel's company
+            lang = channel.company_id._webcare_text_lang()
             incident = open_incidents.get(channel_id)
             if incident:
-                incident._follow(volume, now)
+                incident.with_context(lang=lang)._follow(volume, now)
             elif volume.surging and not self._cooling_down(channel_id, now):
-                self._open(Channel.browse(channel_id), volume, now)
+                self.with_context(lang=lang)._open(channel, volume, now)
 
     @api.model
     def _volumes(self, now):

@@ -4,7 +4,7 @@ from datetime import datetime
 from odoo import api, fields, models
 
 from ..exceptions import ProviderError
-from ..tools import render, tone
+from ..tools import languages, render, tone
 from .webcare_identity import NETWORKS
 
 AGENT_GROUP = "webcare_social.group_webcare_agent"
@@ -64,7 +64,11 @@ class WebcareMessage(models.Model):
     author_followers = fields.Integer()
     author_verified = fields.Boolean()
     body = fields.Text()
-    lang = fields.Char(string="Language")
+    lang = fields.Selection(
+        "_lang_selection",
+        string="Language",
+        help="The language the network detected in the text.",
+    )
     posted_at = fields.Datetime()
     conversation_ref = fields.Char(index=True)
     parent_ref = fields.Char()
@@ -117,6 +121,9 @@ class WebcareMessage(models.Model):
         "channel_id, ticket_id, company_id, state, lang, kind, ignore_reason) "
         "WHERE direction = 'inbound'"
     )
+
+    def _lang_selection(self):
+        return languages.selection(self.env.lang)
 
     @api.depends("author_handle", "body", "external_id", "kind")
     @api.depends_context("uid")
@@ -252,7 +259,7 @@ class WebcareMessage(models.Model):
             "author_followers": author.followers_count,
             "author_verified": author.verified,
             "body": post.body,
-            "lang": post.lang,
+            "lang": languages.normalize(post.lang),
             "posted_at": post.posted_at,
             "conversation_ref": post.conversation_ref,
             "parent_ref": post.parent_ref,
@@ -272,10 +279,15 @@ class WebcareMessage(models.Model):
         for the batch and updated as messages succeed.
         """
         memo = self._batch_memo()
+        langs = {}
         for message in self:
+            company = message.channel_id.company_id
+            if company not in langs:
+                langs[company] = company._webcare_text_lang()
             try:
                 with self.env.cr.savepoint():
-                    message._process_one(memo)
+                    # tickets and chatter lines in the team's language
+                    message.with_context(lang=langs[company])._process_one(memo)
             except Exception as exc:  # noqa: BLE001 - kept on the message instead
                 _logger.info("Message %s failed: %s", message.id, exc)
                 message.write(
@@ -348,7 +360,7 @@ class WebcareMessage(models.Model):
             return
         ticket = (
             memo.ticket_of(self) or self._parent_ticket() or self._storyline_ticket()
-        )
+        ).with_env(self.env)  # the batch's tickets, in this message's language
         if ticket and ticket._webcare_continues():
             ticket._webcare_message_update(self)
         else:
@@ -476,6 +488,7 @@ class WebcareMessage(models.Model):
             followers=self.author_followers,
             kind=kinds.get(self.kind),
             link_label=self.env._("View the original post"),
+            followers_label=self.env._("%s followers"),
         )
 
     # ------------------------------------------------------------------

@@ -124,12 +124,18 @@ class WebcareMessage(models.Model):
     def _post_in_chatter(self, ticket):
         """Show the reply in the ticket's chatter, written by the agent."""
         chatter = ticket.message_post(
-            body=self._chatter_body(),
+            body=self._chatter_body_in_company_lang(),
             message_type="comment",
             subtype_xmlid=self._chatter_subtype_xmlid(),
             author_id=self.author_user_id.partner_id.id,
         )
         self.chatter_message_id = chatter
+
+    def _chatter_body_in_company_lang(self):
+        """The reply's chatter text, in the company's language: it is
+        rewritten by the sending cron as the reply goes out or fails."""
+        lang = self.channel_id.company_id._webcare_text_lang()
+        return self.with_context(lang=lang)._chatter_body()
 
     def _chatter_body(self):
         labels = dict(self._fields["state"]._description_selection(self.env))
@@ -160,7 +166,8 @@ class WebcareMessage(models.Model):
 
     def _refresh_chatter(self):
         for message in self.filtered("chatter_message_id"):
-            message.chatter_message_id.sudo().body = message._chatter_body()
+            body = message._chatter_body_in_company_lang()
+            message.chatter_message_id.sudo().body = body
 
     def _trigger_send(self):
         """Run the send queue after this transaction commits."""

@@ -5,6 +5,7 @@ from odoo.tools import SQL
 
 from ..models.webcare_message import IGNORE_REASONS
 from ..models.webcare_sla import SLA_STATUSES
+from ..tools import languages
 
 # aggregators of our own besides Odoo's (sum, avg, ...): ordered-set
 # aggregates of PostgreSQL, which read_group does not offer
@@ -99,7 +100,7 @@ class WebcareReportResponse(models.Model):
         help="Who answered first, else the ticket's assignee.",
     )
     company_id = fields.Many2one("res.company", readonly=True)
-    lang = fields.Char(string="Language", readonly=True)
+    lang = fields.Selection("_lang_selection", string="Language", readonly=True)
     kind = fields.Selection(
         selection="_selection_kind",
         readonly=True,
@@ -148,6 +149,9 @@ class WebcareReportResponse(models.Model):
         digits=(16, 1),
         help="90% of the answered tickets had their first reply within this time.",
     )
+
+    def _lang_selection(self):
+        return languages.selection(self.env.lang)
 
     @api.model
     def _selection_network(self):

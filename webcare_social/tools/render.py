@@ -27,18 +27,28 @@ def linkify(text):
 
 
 def render_post(
-    body, *, handle, name, network, url=None, followers=0, kind=None, link_label=None
+    body,
+    *,
+    handle,
+    name,
+    network,
+    url=None,
+    followers=0,
+    kind=None,
+    link_label=None,
+    followers_label="%s followers",
 ):
     """Return the HTML shown on a ticket for one post.
 
     The customer's words come first, as a plain paragraph: mail's chatter
     folds quotes (``blockquote``) away behind "•••", and the text is what an
     agent must read at a glance. Everything that came from the network is
-    escaped; only the post's own http(s) links become clickable.
+    escaped; only the post's own http(s) links become clickable. The labels
+    (``followers_label`` with one ``%s``, ``link_label``) come translated.
     """
     meta = [Markup("%s (@%s, %s)") % (name or handle, handle, network)]
     if followers:
-        meta.append(Markup("%s followers") % f"{followers:,}")
+        meta.append(escape(followers_label % f"{followers:,}"))
     if kind:
         meta.append(escape(kind))
     html = Markup("<p>%s</p><p><small>%s</small>") % (

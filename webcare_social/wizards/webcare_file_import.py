@@ -178,7 +178,11 @@ class WebcareFileImport(models.Model):
 
     @api.depends("layout_format", "layout_encoding", "layout_delimiter")
     def _compute_layout_summary(self):
-        delimiters = {",": "comma", ";": "semicolon", "\t": "tab"}
+        delimiters = {
+            ",": self.env._("comma-separated"),
+            ";": self.env._("semicolon-separated"),
+            "\t": self.env._("tab-separated"),
+        }
         for record in self:
             if not record.layout_format:
                 record.layout_summary = False
@@ -188,7 +192,7 @@ class WebcareFileImport(models.Model):
                 )
             else:
                 record.layout_summary = self.env._(
-                    "CSV, %(delimiter)s-separated, %(encoding)s",
+                    "CSV, %(delimiter)s, %(encoding)s",
                     delimiter=delimiters.get(record.layout_delimiter, ""),
                     encoding=record._encoding_label(),
                 )
