@@ -6,6 +6,7 @@ from . import webcare_channel
 from . import webcare_channel_stream
 from . import webcare_message
 from . import webcare_message_outbound
+from . import mail_message
 from . import webcare_sla
 from . import webcare_incident
 from . import webcare_evidence
@@ -16,3 +17,4 @@ from . import helpdesk_ticket
 from . import res_config_settings
 from . import webcare_canned_reply
 from . import webcare_webhook_delivery
+from . import webcare_retention

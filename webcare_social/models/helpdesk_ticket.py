@@ -569,7 +569,9 @@ class HelpdeskTicket(models.Model):
         self._webcare_post_message(message)
 
     def _webcare_post_message(self, message):
-        self.message_post(
+        """Copy ``message`` to the chatter; the message keeps its copy (the
+        retention period purges a DM's copy with the DM)."""
+        message.chatter_message_id = self.message_post(
             body=message._render(),
             message_type="comment",
             subtype_xmlid=message._chatter_subtype_xmlid(),

@@ -326,14 +326,15 @@ class WebcareLookup(models.AbstractModel):
     @api.model
     def _message_dict(self, message, can_read_dm):
         hidden = message.kind == "dm" and not can_read_dm
+        text = message._readable_body()
         return {
             "id": message.id,
             "date": fields.Datetime.to_string(message.posted_at),
             "network": message.channel_id.provider,
             "kind": message.kind,
             "direction": message.direction,
-            "text": None if hidden else message.body,
-            "excerpt": None if hidden else render.shorten(message.body, 140),
+            "text": None if hidden else text,
+            "excerpt": None if hidden else render.shorten(text, 140),
             "tone": "negative"
             if not hidden and tone.is_negative(message.body)
             else "neutral",

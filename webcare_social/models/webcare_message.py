@@ -2,6 +2,7 @@ import logging
 from datetime import datetime
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..exceptions import ProviderError
 from ..tools import languages, render, tone
@@ -19,6 +20,9 @@ IGNORE_REASONS = [
     ("excluded_keyword", "Contains an excluded keyword"),
     ("no_included_keyword", "Contains none of the required keywords"),
 ]
+# messages the retention leaves alone: not processed yet, or replies not sent yet
+# (their words are still needed)
+RETENTION_SKIPPED_STATES = ("new", "to_approve", "outgoing", "sending")
 
 
 class WebcareMessage(models.Model):
@@ -101,6 +105,13 @@ class WebcareMessage(models.Model):
     evidence_ids = fields.One2many(
         "webcare.evidence", "message_id", string="Details found", groups=AGENT_GROUP
     )
+    purged_at = fields.Datetime(
+        string="Raw data removed on",
+        readonly=True,
+        copy=False,
+        help="When the retention period removed the raw payload (and the text "
+        "of a direct message). The message itself stays, for the statistics.",
+    )
 
     _channel_external_id_uniq = models.Constraint(
         "UNIQUE(channel_id, external_id)",
@@ -121,11 +132,15 @@ class WebcareMessage(models.Model):
         "channel_id, ticket_id, company_id, state, lang, kind, ignore_reason) "
         "WHERE direction = 'inbound'"
     )
+    # the retention cron's candidates: only the messages not purged yet
+    _retention_idx = models.Index(
+        "((COALESCE(posted_at, create_date))) WHERE purged_at IS NULL"
+    )
 
     def _lang_selection(self):
         return languages.selection(self.env.lang)
 
-    @api.depends("author_handle", "body", "external_id", "kind")
+    @api.depends("author_handle", "body", "external_id", "kind", "purged_at")
     @api.depends_context("uid")
     def _compute_display_name(self):
         can_read_dm = self._can_read_dm()
@@ -133,7 +148,7 @@ class WebcareMessage(models.Model):
             if message.kind == "dm" and not can_read_dm:
                 text = self.env._("Direct message")
             else:
-                text = render.shorten(message.body or "", 50)
+                text = render.shorten(message._readable_body() or "", 50)
             if not message.author_handle:
                 text = text or message.external_id or self.env._("Unreadable item")
                 message.display_name = text
@@ -160,8 +175,89 @@ class WebcareMessage(models.Model):
                 return text
         else:
             text = self.env._("Posted on %(network)s %(age)s", network=network, age=age)
+        if self._text_purged():
+            return f"{text}: {self._purged_notice()}"
         quote = render.shorten(render.strip_mentions(self.body) or self.body, 80)
         return f"{text}: “{quote}”"
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+
+    def _text_purged(self):
+        """Whether the retention period removed this message's text (a DM's)."""
+        self.ensure_one()
+        return bool(self.purged_at and self.kind == "dm" and not self.body)
+
+    @api.model
+    def _purged_notice(self):
+        return self.env._("Removed after the retention period")
+
+    def _readable_body(self):
+        """The text, or a line saying the retention period removed it."""
+        self.ensure_one()
+        return self._purged_notice() if self._text_purged() else self.body
+
+    @api.model
+    def _retention_candidates(self, cutoff):
+        """SQL condition: the messages posted before ``cutoff`` not purged yet."""
+        return SQL(
+            "purged_at IS NULL AND COALESCE(posted_at, create_date) < %s"
+            " AND state NOT IN %s",
+            cutoff,
+            RETENTION_SKIPPED_STATES,
+        )
+
+    @api.model
+    def _retention_count(self, cutoff):
+        [(count,)] = self.env.execute_query(
+            SQL(
+                "SELECT count(*) FROM webcare_message WHERE %s",
+                self._retention_candidates(cutoff),
+            )
+        )
+        return count
+
+    @api.model
+    def _retention_purge(self, cutoff, days, limit):
+        """Remove the payload of up to ``limit`` messages posted before
+        ``cutoff``, and the text of the DMs among them (with its chatter copy).
+
+        Plain SQL: nothing else of the message changes (states, times, links
+        stay for the statistics), and the outbound reply's write guard, which
+        is about people editing replies, is not involved. Rows another
+        transaction holds are skipped (the next run gets them). Returns how
+        many messages were purged.
+        """
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM webcare_message WHERE %s LIMIT %s"
+                " FOR NO KEY UPDATE SKIP LOCKED",
+                self._retention_candidates(cutoff),
+                limit,
+            )
+        )
+        ids = [row[0] for row in rows]
+        if not ids:
+            return 0
+        copies = self.env.execute_query(
+            SQL(
+                """UPDATE webcare_message
+                      SET payload = NULL,
+                          body = CASE WHEN kind = 'dm' THEN NULL ELSE body END,
+                          purged_at = %s
+                    WHERE id = ANY(%s)
+                RETURNING CASE WHEN kind = 'dm' THEN chatter_message_id END""",
+                fields.Datetime.now(),
+                ids,
+            )
+        )
+        self.browse(ids).invalidate_recordset()
+        self.env["mail.message"]._webcare_purge_dm_copies(
+            [copy_id for (copy_id,) in copies if copy_id], days
+        )
+        return len(ids)
 
     # ------------------------------------------------------------------
     # Storing what a provider sent
@@ -498,11 +594,14 @@ class WebcareMessage(models.Model):
     def action_retry(self):
         """Process failed messages again, oldest first, re-reading payloads.
 
-        Failed replies of ours (outbound) are queued to be sent again.
+        Failed replies of ours (outbound) are queued to be sent again. What
+        the retention period purged is not retried: its payload is gone.
         """
         self.filtered(lambda m: m.direction == "outbound")._retry_send()
         failed = self.filtered(
-            lambda m: m.state == "failed" and m.direction == "inbound"
+            lambda m: m.state == "failed"
+            and m.direction == "inbound"
+            and not m.purged_at
         )
         # read every payload again: an item kept with only part of its fields
         # must not be processed from those parts

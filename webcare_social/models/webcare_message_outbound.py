@@ -55,7 +55,11 @@ class WebcareMessage(models.Model):
     approved_by_id = fields.Many2one("res.users", readonly=True)
     approved_at = fields.Datetime(readonly=True)
     chatter_message_id = fields.Many2one(
-        "mail.message", readonly=True, ondelete="set null", copy=False
+        "mail.message",
+        readonly=True,
+        ondelete="set null",
+        copy=False,
+        help="Its copy in the ticket's chatter (a customer's message or our reply).",
     )
 
     _idempotency_key_uniq = models.UniqueIndex(
@@ -194,9 +198,12 @@ class WebcareMessage(models.Model):
         return True
 
     def _retry_send(self):
-        """Queue failed replies again."""
+        """Queue failed replies again (not those whose text the retention
+        period removed: there is nothing left to send)."""
         failed = self.filtered(
-            lambda m: m.direction == "outbound" and m.state == "failed"
+            lambda m: m.direction == "outbound"
+            and m.state == "failed"
+            and not m._text_purged()
         )
         failed.write(
             {

@@ -143,7 +143,10 @@ class WebcareTimeline(models.AbstractModel):
             """SELECT m.posted_at AS date,
                       CASE WHEN m.kind = 'dm' THEN 'dm' ELSE 'post' END AS kind,
                       ch.provider AS channel, m.direction,
-                      CASE WHEN %(hide)s THEN NULL ELSE m.body END AS summary,
+                      CASE WHEN %(hide)s THEN NULL
+                           WHEN m.kind = 'dm' AND m.purged_at IS NOT NULL
+                            AND m.body IS NULL THEN %(purged)s
+                           ELSE m.body END AS summary,
                       'webcare.message' AS res_model, m.id AS res_id, m.url,
                       'm' AS source, m.id AS source_id,
                       m.ticket_id, t.number AS ticket_number,
@@ -160,6 +163,7 @@ class WebcareTimeline(models.AbstractModel):
                   AND %(period)s
              ORDER BY m.posted_at DESC, m.id DESC LIMIT %(top)s""",
             hide=hide,
+            purged=self.env["webcare.message"]._purged_notice(),
             partners=scope.partner_ids,
             companies=scope.company_ids,
             providers=tuple(wanted),

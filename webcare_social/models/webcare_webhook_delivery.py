@@ -90,6 +90,12 @@ class WebcareWebhookDelivery(models.Model):
     )
     error = fields.Text(readonly=True)
     body = fields.Text(readonly=True, help="The request body exactly as received.")
+    purged_at = fields.Datetime(
+        string="Body removed on",
+        readonly=True,
+        copy=False,
+        help="When the retention period removed the request body.",
+    )
     item_count = fields.Integer(string="Items", readonly=True)
     accepted_count = fields.Integer(string="Stored", readonly=True)
     failed_count = fields.Integer(
@@ -288,6 +294,44 @@ class WebcareWebhookDelivery(models.Model):
             in_cron = self.env.context.get("ir_cron_progress_id")
             if in_cron and self.env["ir.cron"]._commit_progress(1) <= 0:
                 break  # out of time: the cron runs again soon
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_candidates(self, cutoff):
+        return SQL("purged_at IS NULL AND received_at < %s", cutoff)
+
+    @api.model
+    def _retention_count(self, cutoff):
+        [(count,)] = self.env.execute_query(
+            SQL(
+                "SELECT count(*) FROM webcare_webhook_delivery WHERE %s",
+                self._retention_candidates(cutoff),
+            )
+        )
+        return count
+
+    @api.model
+    def _retention_purge(self, cutoff, days, limit):
+        """Remove the body of up to ``limit`` deliveries received before
+        ``cutoff``; their counts and messages stay. Returns how many."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """UPDATE webcare_webhook_delivery SET body = NULL, purged_at = %s
+                    WHERE id IN (SELECT id FROM webcare_webhook_delivery
+                                  WHERE %s LIMIT %s
+                                    FOR NO KEY UPDATE SKIP LOCKED)
+                RETURNING id""",
+                fields.Datetime.now(),
+                self._retention_candidates(cutoff),
+                limit,
+            )
+        )
+        self.browse([row[0] for row in rows]).invalidate_recordset()
+        return len(rows)
 
     @api.autovacuum
     def _gc_stored_deliveries(self):

@@ -36,3 +36,4 @@ from . import test_move_merge
 from . import test_webhook
 from . import test_file_import
 from . import test_i18n
+from . import test_retention

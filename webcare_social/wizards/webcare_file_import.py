@@ -156,6 +156,13 @@ class WebcareFileImport(models.Model):
     started_at = fields.Datetime(readonly=True)
     done_at = fields.Datetime(readonly=True)
     error = fields.Text(readonly=True)
+    purged_at = fields.Datetime(
+        string="File removed on",
+        readonly=True,
+        copy=False,
+        help="When the retention period removed the uploaded file and the "
+        "examples read from it; the mapping, the counts and the messages stay.",
+    )
     message_ids = fields.Many2many(
         "webcare.message",
         "webcare_file_import_message_rel",
@@ -869,6 +876,65 @@ class WebcareFileImport(models.Model):
 
     def _in_cron(self):
         return bool(self.env.context.get("ir_cron_progress_id"))
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_candidates(self, cutoff):
+        """Finished imports uploaded before ``cutoff`` and not purged yet, and
+        imports left before the import (file or columns) untouched since."""
+        return SQL(
+            """purged_at IS NULL
+               AND ((state IN ('done', 'failed') AND create_date < %s)
+                    OR (state IN ('draft', 'mapping') AND write_date < %s))""",
+            cutoff,
+            cutoff,
+        )
+
+    @api.model
+    def _retention_count(self, cutoff):
+        [(count,)] = self.env.execute_query(
+            SQL(
+                "SELECT count(*) FROM webcare_file_import WHERE %s",
+                self._retention_candidates(cutoff),
+            )
+        )
+        return count
+
+    @api.model
+    def _retention_purge(self, cutoff, days, limit):
+        """Purge up to ``limit`` imports older than ``cutoff``; return how many.
+
+        A finished import loses its file and the column examples and dry-run
+        notes read from it; its mapping, counts and messages stay. An import
+        left before it started (it stored nothing) is deleted.
+        """
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM webcare_file_import WHERE %s LIMIT %s"
+                " FOR UPDATE SKIP LOCKED",
+                self._retention_candidates(cutoff),
+                limit,
+            )
+        )
+        imports = self.browse([row[0] for row in rows])
+        finished = imports.filtered(lambda i: i.state in ("done", "failed"))
+        (imports - finished).unlink()
+        if finished:
+            self.env["ir.attachment"].sudo().search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_field", "=", "file"),
+                    ("res_id", "in", finished.ids),
+                ]
+            ).unlink()
+            finished.column_ids.write({"sample": False})
+            finished.write({"dry_run_html": False, "purged_at": fields.Datetime.now()})
+            finished.invalidate_recordset(["file"])
+        return len(imports)
 
     # ------------------------------------------------------------------
     # Reading a stored row again
