@@ -7,3 +7,4 @@ from . import tone
 from . import counting
 from . import words
 from . import file_import
+from . import personal_terms
