@@ -45,6 +45,9 @@
         "views/webcare_webhook_delivery_views.xml",
         "data/webcare_file_import_data.xml",
         "wizards/webcare_file_import_views.xml",
+        "wizards/webcare_forget_views.xml",
+        "views/res_partner_privacy_views.xml",
+        "views/webcare_erasure_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

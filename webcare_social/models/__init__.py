@@ -18,3 +18,5 @@ from . import res_config_settings
 from . import webcare_canned_reply
 from . import webcare_webhook_delivery
 from . import webcare_retention
+from . import webcare_erasure
+from . import webcare_personal_data

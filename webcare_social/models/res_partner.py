@@ -3,6 +3,7 @@ from datetime import timedelta
 from babel.dates import format_timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Command, Domain
 from odoo.tools.misc import babel_locale_parse
 
@@ -317,5 +318,44 @@ class ResPartner(models.Model):
             "webcare_social.webcare_identity_action"
         )
         action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
+
+    # ------------------------------------------------------------------
+    # Privacy: export a person's data, forget them
+    # ------------------------------------------------------------------
+
+    def webcare_export_personal_data(self):
+        """Return this contact's data as a plain, JSON-ready dict.
+
+        The contact, its social identities, its messages in and out, calls
+        and tickets with the chatter the user may read (see
+        ``webcare.personal.data``). For Webcare users who may read the contact.
+
+        :raise AccessError: the user may not read the contact or is no Webcare user
+        """
+        self.ensure_one()
+        self.check_access("read")
+        if not self.env.user.has_group("webcare_social.group_webcare_agent"):
+            raise AccessError(
+                self.env._("Only Webcare users can export a person's data.")
+            )
+        return self.env["webcare.personal.data"]._export(self)
+
+    def action_webcare_export_personal_data(self):
+        """Download the contact's data as one JSON file."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/webcare/partner/{self.id}/personal-data",
+            "target": "download",
+        }
+
+    def action_webcare_forget(self):
+        """Open the confirmation of the erasure (Webcare managers)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "webcare_social.webcare_forget_action"
+        )
         action["context"] = {"default_partner_id": self.id}
         return action

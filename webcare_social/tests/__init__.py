@@ -37,3 +37,5 @@ from . import test_webhook
 from . import test_file_import
 from . import test_i18n
 from . import test_retention
+from . import test_forget
+from . import test_personal_data

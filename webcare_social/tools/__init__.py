@@ -8,3 +8,4 @@ from . import counting
 from . import words
 from . import file_import
 from . import languages
+from . import personal_terms
