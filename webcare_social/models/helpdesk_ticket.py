@@ -561,6 +561,21 @@ class HelpdeskTicket(models.Model):
         self._webcare_reopen()
         self._webcare_post_message(message)
 
+    def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
+        """Nobody is notified of a DM in the chatter, not even a follower of
+        every subtype: its words are read on the ticket, by Webcare users."""
+        recipients = super()._notify_get_recipients(message, msg_vals, **kwargs)
+        if msg_vals and "subtype_id" in msg_vals:
+            subtype_id = msg_vals["subtype_id"]
+        else:
+            subtype_id = message.subtype_id.id
+        dm_subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "webcare_social.mt_webcare_dm", raise_if_not_found=False
+        )
+        if subtype_id and subtype_id == dm_subtype_id:
+            return []
+        return recipients
+
     def _webcare_post_message(self, message):
         self.message_post(
             body=message._render(),
