@@ -485,13 +485,16 @@ class TestDirectMessageAccess(WebcareTeamCase):
                 ("res_field", "=", "file"),
             ]
         )
+        column = imported.column_ids.filtered(lambda c: c.name == "Message")
         self.assertIn(DM_TEXT, delivery.body)
         self.assertIn(DM_TEXT, base64.b64decode(attachment.datas).decode())
+        self.assertIn("KZ4RT7", column.sample)  # the mapping shows an example
         for user in (self.sales, self.pbx, self.portal, self.agent, self.manager_be):
             for record, field in (
                 (delivery, "body"),
                 (imported, "file"),
                 (attachment, "datas"),
+                (column, "sample"),
             ):
                 with (
                     self.subTest(user=user.login, model=record._name),
