@@ -34,6 +34,7 @@
         "wizards/webcare_reply_composer_views.xml",
         "views/helpdesk_ticket_views.xml",
         "wizards/webcare_message_move_views.xml",
+        "wizards/webcare_identity_link_views.xml",
         "wizards/webcare_ticket_merge_views.xml",
         "views/webcare_call_views.xml",
         "views/webcare_report_views.xml",

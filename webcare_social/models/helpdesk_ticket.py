@@ -82,6 +82,12 @@ class HelpdeskTicket(models.Model):
     webcare_author_partner_id = fields.Many2one(
         related="webcare_identity_id.partner_id", string="Author's contact"
     )
+    webcare_link_hint = fields.Char(
+        compute="_compute_webcare_link_hint",
+        string="Why the author is not linked",
+        help="Setting the contact links the author's social identity only when "
+        "the contact already agreed for that network.",
+    )
     webcare_author_conflict = fields.Boolean(
         compute="_compute_webcare_author_conflict",
         help="The author's social identity belongs to another contact than "
@@ -125,6 +131,32 @@ class HelpdeskTicket(models.Model):
                 ticket.partner_id and owner and owner != ticket.partner_id
             )
 
+    @api.depends(
+        "partner_id",
+        "webcare_identity_id.partner_id",
+        "partner_id.webcare_identity_ids.consent",
+    )
+    def _compute_webcare_link_hint(self):
+        for ticket in self:
+            ticket.webcare_link_hint = ticket._webcare_link_hint_text() or False
+
+    def _webcare_link_hint_text(self):
+        """Why the author's identity is not on the ticket's contact, or None."""
+        identity = self.webcare_identity_id
+        if not (identity and self.partner_id) or identity.partner_id:
+            return None
+        Identity = self.env["webcare.identity"]
+        params = {"handle": identity.handle, "partner": self.partner_id.display_name}
+        if Identity._contact_consent(self.partner_id, identity.network):
+            return self.env._("@%(handle)s is not linked to %(partner)s yet.", **params)
+        networks = dict(Identity._fields["network"]._description_selection(self.env))
+        return self.env._(
+            "@%(handle)s is not linked to %(partner)s: no consent recorded for "
+            "%(network)s. Ask the customer, then link with consent.",
+            network=networks.get(identity.network, identity.network),
+            **params,
+        )
+
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
@@ -138,30 +170,46 @@ class HelpdeskTicket(models.Model):
         return tickets
 
     def write(self, vals):
-        """Setting the contact of a social ticket links its author's identity."""
+        """Setting the contact of a social ticket links its author's identity
+        when the contact agreed for that network."""
         res = super().write(vals)
         if vals.get("partner_id"):
             self.filtered("webcare_identity_id")._webcare_link_author()
         return res
 
     def _webcare_link_author(self):
-        """Link each author's identity to the ticket's contact when it has none.
+        """Link each author's identity to the ticket's contact, if they may.
 
-        An identity that belongs to another contact is left alone: the form
-        then asks the agent to confirm the move (``action_webcare_link_author``).
+        Only a contact who already agreed that their accounts on the
+        author's network are kept (``webcare.identity._contact_consent``) is
+        linked by itself; otherwise the identity stays unlinked and the form
+        says why (``webcare_link_hint``). An identity that belongs to another
+        contact is left alone: the form offers to move it, with consent.
         """
+        Identity = self.env["webcare.identity"]
         for ticket in self.filtered(lambda t: not t.webcare_identity_id.partner_id):
-            ticket.webcare_identity_id.sudo().write(ticket._webcare_link_vals())
+            identity = ticket.webcare_identity_id
+            consent = Identity._contact_consent(ticket.partner_id, identity.network)
+            if consent:
+                identity.sudo().write(ticket._webcare_link_vals(consent))
 
-    def _webcare_link_vals(self):
+    def _webcare_link_vals(self, consent):
+        """Values linking the author as ``consent`` (an identity) allows."""
         return {
             "partner_id": self.partner_id.id,
             "link_method": "agent",
             "link_note": self.env._(
-                "Linked from ticket %(number)s by %(user)s",
+                "Linked from ticket %(number)s by %(user)s, with the consent "
+                "given for %(identity)s.",
                 number=self.number,
                 user=self.env.user.name,
+                identity=consent.display_name,
             ),
+            "consent": True,
+            "consent_method": consent.consent_method,
+            "consent_date": consent.consent_date,
+            "consent_partner_id": consent.consent_partner_id.id or self.partner_id.id,
+            "consent_by_id": consent.consent_by_id.id,
         }
 
     # ------------------------------------------------------------------
@@ -169,12 +217,17 @@ class HelpdeskTicket(models.Model):
     # ------------------------------------------------------------------
 
     def action_webcare_link_author(self):
-        """Move the author's identity to this ticket's contact (confirmed)."""
+        """Open the consent step linking the author to this ticket's contact.
+
+        Also when the author's identity belongs to another contact: the
+        step says it is moved.
+        """
         self.ensure_one()
         if not (self.webcare_identity_id and self.partner_id):
             raise UserError(self.env._("Set the ticket's contact first."))
-        self.webcare_identity_id.write(self._webcare_link_vals())
-        return True
+        return self.webcare_identity_id._link_wizard_action(
+            partner_id=self.partner_id.id, ticket_id=self.id
+        )
 
     def action_webcare_use_contact(self, partner_id):
         """Make ``partner_id`` the ticket's contact (a suggestion's one click)."""
@@ -188,12 +241,17 @@ class HelpdeskTicket(models.Model):
         identity = self.webcare_identity_id
         if not identity:
             raise UserError(self.env._("This ticket has no social author."))
-        if identity.partner_id:
+        if identity.partner_id or self.partner_id:
             raise UserError(
                 self.env._(
                     "%(identity)s is already linked to %(partner)s.",
                     identity=identity.display_name,
                     partner=identity.partner_id.display_name,
+                )
+                if identity.partner_id
+                else self.env._(
+                    "This ticket's contact is %(partner)s already.",
+                    partner=self.partner_id.display_name,
                 )
             )
         found = self._webcare_author_details()
@@ -567,6 +625,21 @@ class HelpdeskTicket(models.Model):
         self.ensure_one()
         self._webcare_reopen()
         self._webcare_post_message(message)
+
+    def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
+        """Nobody is notified of a DM in the chatter, not even a follower of
+        every subtype: its words are read on the ticket, by Webcare users."""
+        recipients = super()._notify_get_recipients(message, msg_vals, **kwargs)
+        if msg_vals and "subtype_id" in msg_vals:
+            subtype_id = msg_vals["subtype_id"]
+        else:
+            subtype_id = message.subtype_id.id
+        dm_subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "webcare_social.mt_webcare_dm", raise_if_not_found=False
+        )
+        if subtype_id and subtype_id == dm_subtype_id:
+            return []
+        return recipients
 
     def _webcare_post_message(self, message):
         """Copy ``message`` to the chatter; the message keeps its copy (the

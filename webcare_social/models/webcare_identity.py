@@ -1,7 +1,7 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..tools import handles
 
@@ -23,6 +23,14 @@ LINK_METHODS = [
     ("automatic", "Automatic match"),
 ]
 
+# how the customer agreed that an account is kept on their record
+CONSENT_METHODS = [
+    ("phone", "Asked by phone"),
+    ("dm", "In a direct message"),
+    ("email", "By e-mail"),
+    ("written", "In writing or on a form"),
+]
+
 
 class WebcareIdentity(models.Model):
     """One account of a person on a social network.
@@ -31,6 +39,13 @@ class WebcareIdentity(models.Model):
     ingestion of posts (without contact, so strangers never become contacts).
     Linking to a contact records who, when and how; unlinking only empties
     ``partner_id`` so that the history and the identity survive.
+
+    Consent belongs to the link: a user links an identity only with the
+    customer's consent (who gave it, how, when, recorded by whom); unlinking
+    ends it, and a withdrawal is recorded and unlinks. A contact has consent
+    for a network when one of their identities there is linked with consent
+    (``_contact_consent``); only then does setting the contact of a social
+    ticket link its author by itself.
     """
 
     _name = "webcare.identity"
@@ -61,9 +76,26 @@ class WebcareIdentity(models.Model):
     linked_at = fields.Datetime(string="Linked on", readonly=True)
     link_note = fields.Char(string="Link note")
     consent = fields.Boolean(
-        help="The customer agreed that this account is kept on their record."
+        string="Customer agreed",
+        help="The customer agreed that this account is kept on their record. "
+        "Linking by hand needs it; withdrawing it unlinks the account.",
     )
-    consent_date = fields.Datetime(readonly=True)
+    consent_method = fields.Selection(CONSENT_METHODS, string="How they agreed")
+    consent_date = fields.Datetime(string="Consent given on", readonly=True)
+    consent_partner_id = fields.Many2one(
+        "res.partner",
+        string="Consent given by",
+        readonly=True,
+        ondelete="set null",
+        help="The customer who agreed: the contact the account was linked to.",
+    )
+    consent_by_id = fields.Many2one(
+        "res.users", string="Consent recorded by", readonly=True
+    )
+    consent_withdrawn_at = fields.Datetime(string="Consent withdrawn on", readonly=True)
+    consent_withdrawn_by_id = fields.Many2one(
+        "res.users", string="Withdrawal recorded by", readonly=True
+    )
     previous_handle_ids = fields.One2many(
         "webcare.identity.handle", "identity_id", string="Earlier handles"
     )
@@ -120,6 +152,7 @@ class WebcareIdentity(models.Model):
         (e.g. imported from a post, or unlinked earlier) is linked instead of
         duplicated; one that belongs to another contact is refused.
         """
+        self.browse().check_access("create")  # before asking for consent
         slots, fresh = [], []
         for raw_vals in vals_list:
             vals = self._clean_vals(raw_vals)
@@ -127,7 +160,9 @@ class WebcareIdentity(models.Model):
             if existing:
                 existing.write(vals)
             else:
-                fresh.append(self._stamp_link(vals))
+                if vals.get("partner_id"):
+                    self._check_link_consent(vals)
+                fresh.append(self._stamp_consent(self._stamp_link(vals)))
             slots.append(existing)
         created = super().create(fresh)
         linked = created.filtered("partner_id")
@@ -137,19 +172,66 @@ class WebcareIdentity(models.Model):
 
     def write(self, vals):
         vals = self._clean_vals(vals)
-        if "consent" in vals:
-            vals["consent_date"] = fields.Datetime.now() if vals["consent"] else False
         if vals.get("handle"):
             self._keep_old_handles(vals["handle"])
-        if "partner_id" not in vals:
-            return super().write(vals)
+        if "partner_id" in vals:
+            return self._write_link(vals)
+        if "consent" in vals:
+            return self._write_consent(vals)
+        return super().write(vals)
+
+    def _write_link(self, vals):
+        """Link, move or unlink: log it on the contacts, with the consent."""
         new_partner = vals["partner_id"]
         moved = self.filtered(lambda i: i.partner_id.id != new_partner)
+        staying = self - moved
+        rest = {k: v for k, v in vals.items() if k != "partner_id"}
+        if staying and "consent" in rest:
+            staying._write_consent(rest)
+        elif staying and rest:
+            super(WebcareIdentity, staying).write(rest)
+        if not moved:
+            return True
+        if new_partner:
+            moved._check_link_consent(vals)
         moved.filtered("partner_id")._log_on_partner("unlinked")
-        res = super().write(self._stamp_link(vals))
+        res = super(WebcareIdentity, moved).write(
+            self._stamp_consent(self._stamp_link(vals))
+        )
         if new_partner:
             moved._log_on_partner("linked", moved._link_history())
         return res
+
+    def _write_consent(self, vals):
+        """Give consent on linked identities, or record its withdrawal.
+
+        Taking consent away from a linked identity is a withdrawal: it is
+        recorded (when, by whom) and the identity is unlinked.
+        """
+        if vals["consent"]:
+            giving = self.filtered(lambda i: not i.consent)
+            giving._check_consent_vals(vals)
+            super(WebcareIdentity, self - giving).write(vals)
+            for partner, identities in giving.grouped("partner_id").items():
+                stamped = dict(vals, consent_partner_id=partner.id)
+                super(WebcareIdentity, identities).write(self._stamp_consent(stamped))
+            giving._log_on_partner("consent")
+            return True
+        withdrawn = self.filtered(lambda i: i.consent and i.partner_id)
+        withdrawn._log_on_partner("withdrawn")
+        super(WebcareIdentity, withdrawn).write(
+            self._stamp_consent(
+                dict(
+                    vals,
+                    partner_id=False,
+                    linked_by_id=False,
+                    linked_at=False,
+                    consent_withdrawn_at=fields.Datetime.now(),
+                    consent_withdrawn_by_id=self.env.uid,
+                )
+            )
+        )
+        return super(WebcareIdentity, self - withdrawn).write(self._stamp_consent(vals))
 
     def _keep_old_handles(self, new_handle):
         """Remember the handles these identities are leaving behind."""
@@ -224,9 +306,94 @@ class WebcareIdentity(models.Model):
         vals.setdefault("link_method", "agent")
         vals["linked_by_id"] = self.env.uid
         vals["linked_at"] = fields.Datetime.now()
+        return vals
+
+    @api.model
+    def _stamp_consent(self, vals):
+        """Add when/by whom to ``vals`` that give consent; a link made or
+        ended without consent carries none (consent belongs to the link)."""
+        if "consent" not in vals and "partner_id" not in vals:
+            return vals
+        vals = dict(vals)
         if vals.get("consent"):
             vals.setdefault("consent_date", fields.Datetime.now())
+            vals.setdefault("consent_by_id", self.env.uid)
+            if vals.get("partner_id"):
+                vals.setdefault("consent_partner_id", vals["partner_id"])
+            vals.setdefault("consent_withdrawn_at", False)
+            vals.setdefault("consent_withdrawn_by_id", False)
+            return vals
+        vals.update(
+            consent=False,
+            consent_method=False,
+            consent_date=False,
+            consent_partner_id=False,
+            consent_by_id=False,
+        )
         return vals
+
+    def _check_link_consent(self, vals):
+        """A user links an identity to a contact only with the customer's consent.
+
+        The superuser (imports, data files, automatic links that rest on a
+        consent the contact gave before) is not asked.
+        """
+        if self.env.su:
+            return
+        if not vals.get("consent"):
+            identities = ", ".join(self.mapped("display_name")) or "@{}".format(
+                vals.get("handle") or ""
+            )
+            partner = self.env["res.partner"].browse(vals["partner_id"])
+            raise ValidationError(
+                self.env._(
+                    "%(identity)s is linked to %(partner)s only with the customer's "
+                    'consent: ask them, then tick "Customer agreed" and say how '
+                    "they agreed.",
+                    identity=identities,
+                    partner=partner.display_name,
+                )
+            )
+        if not vals.get("consent_method"):
+            raise self._missing_consent_method()
+
+    def _check_consent_vals(self, vals):
+        """Consent given by a user says how, and is for a linked identity."""
+        if self.env.su:
+            return
+        if not vals.get("consent_method") and any(not i.consent_method for i in self):
+            raise self._missing_consent_method()
+        if any(not identity.partner_id for identity in self):
+            raise ValidationError(
+                self.env._(
+                    "Consent is given for a link to a contact: choose the contact "
+                    "first."
+                )
+            )
+
+    def _missing_consent_method(self):
+        return ValidationError(
+            self.env._(
+                "Say how the customer agreed: by phone, in a direct message, by "
+                "e-mail or in writing."
+            )
+        )
+
+    @api.model
+    def _contact_consent(self, partner, network):
+        """The identity of ``partner`` on ``network`` linked with consent (the
+        contact's consent for that network), or an empty recordset."""
+        if not partner:
+            return self.browse()
+        return self.sudo().search(
+            [
+                ("partner_id", "=", partner.id),
+                ("network", "=", network),
+                ("consent", "=", True),
+            ],
+            order="consent_date desc, id desc",
+            limit=1,
+        )
 
     @api.model
     def _find_existing(self, vals):
@@ -329,14 +496,50 @@ class WebcareIdentity(models.Model):
         self.filtered("partner_id").write({"partner_id": False})
         return True
 
-    def webcare_link_caller(self, phone=None, partner_id=None):
-        """Link this identity to the caller in one click; return the contact id.
+    def action_withdraw_consent(self):
+        """The customer withdraws their consent: record it and unlink."""
+        self.filtered("consent").write({"consent": False})
+        return True
 
-        With ``partner_id`` the identity is linked to that contact; without,
-        a contact is created from the identity (name, handle, ``phone``). A
-        number the contact does not have yet is saved on it.
+    def action_open_link_wizard(self):
+        """Open the consent step that links this identity to a contact."""
+        self.ensure_one()
+        return self._link_wizard_action()
+
+    def _link_wizard_action(self, **defaults):
+        """The small "the customer agreed + how" step, with ``defaults``."""
+        self.ensure_one()
+        context = {f"default_{key}": value for key, value in defaults.items()}
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Link %(identity)s", identity=self.display_name),
+            "res_model": "webcare.identity.link",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_identity_id": self.id, **context},
+        }
+
+    def webcare_link_caller(
+        self, phone=None, partner_id=None, consent_method=None, note=None
+    ):
+        """Link this identity to the caller once they agreed; return the contact id.
+
+        ``consent_method`` says how the caller agreed that the account is
+        kept on their record (``phone``, ``dm``, ``email``, ``written``);
+        without it nothing is linked nor created. With ``partner_id`` the
+        identity is linked to that contact; without, a contact is created
+        from the identity (name, handle, ``phone``). A number the contact
+        does not have yet is saved on it; ``note`` is kept with the link.
         """
         self.ensure_one()
+        if not consent_method:
+            raise UserError(
+                self.env._(
+                    "Ask the caller whether we may keep %(identity)s on their "
+                    "record, and link it only when they agree.",
+                    identity=self.display_name,
+                )
+            )
         if self.partner_id and self.partner_id.id != partner_id and partner_id:
             self._check_reusable_for({"partner_id": partner_id})
         partner = self.env["res.partner"].browse(partner_id).exists()
@@ -346,17 +549,28 @@ class WebcareIdentity(models.Model):
             )
         elif phone and not partner.phone:
             partner.phone = phone
-        if self.partner_id != partner:
-            self.write(
-                {
-                    "partner_id": partner.id,
-                    "link_method": "agent",
-                    "link_note": self.env._("Recognised as the caller of %s", phone)
-                    if phone
-                    else False,
-                }
-            )
+        if phone:
+            caller = self.env._("Recognised as the caller of %s", phone)
+            note = f"{caller}. {note}" if note else caller
+        self._link_with_consent(partner, consent_method, note or False)
         return partner.id
+
+    def _link_with_consent(self, partner, consent_method, note=False):
+        """Link to ``partner`` (or give consent on the link) as the customer agreed."""
+        self.ensure_one()
+        if self.partner_id == partner:
+            if not self.consent:
+                self.write({"consent": True, "consent_method": consent_method})
+            return
+        self.write(
+            {
+                "partner_id": partner.id,
+                "link_method": "agent",
+                "link_note": note,
+                "consent": True,
+                "consent_method": consent_method,
+            }
+        )
 
     def action_open_profile(self):
         self.ensure_one()
@@ -367,34 +581,69 @@ class WebcareIdentity(models.Model):
     # ------------------------------------------------------------------
 
     def _log_on_partner(self, event, history=None):
-        """Log a link or unlink of each identity in its contact's chatter.
+        """Log a link event of each identity in its contact's chatter.
 
-        ``history`` maps identity ids to the (messages, tickets) counts that
-        linking gave the contact.
+        ``event`` is ``linked``, ``unlinked``, ``consent`` (given on an
+        existing link) or ``withdrawn``; ``history`` maps identity ids to the
+        (messages, tickets) counts that linking gave the contact.
         """
-        methods = dict(self._fields["link_method"]._description_selection(self.env))
-        for identity in self:
-            if event == "linked":
-                body = Markup("<p>%s</p>") % self.env._(
-                    "Social identity %(identity)s linked by %(user)s (%(method)s).",
-                    identity=identity.display_name,
-                    user=self.env.user.name,
-                    method=methods.get(identity.link_method, "-"),
-                )
-                if identity.link_note:
-                    body += Markup("<p>%s</p>") % identity.link_note
-                messages, tickets = (history or {}).get(identity.id, (0, 0))
-                if messages or tickets:
-                    body += Markup("<p>%s</p>") % self.env._(
-                        "Its %(messages)s earlier messages and %(tickets)s tickets "
-                        "are now on this contact.",
-                        messages=messages,
-                        tickets=tickets,
-                    )
-            else:
-                body = Markup("<p>%s</p>") % self.env._(
-                    "Social identity %(identity)s unlinked by %(user)s.",
-                    identity=identity.display_name,
-                    user=self.env.user.name,
-                )
+        for identity in self.filtered("partner_id"):
+            lines = {
+                "linked": identity._linked_lines,
+                "unlinked": identity._unlinked_lines,
+                "consent": identity._consent_lines,
+                "withdrawn": identity._withdrawn_lines,
+            }[event](history or {})
+            body = Markup("").join(Markup("<p>%s</p>") % line for line in lines if line)
             identity.partner_id._message_log(body=body)
+
+    def _linked_lines(self, history):
+        methods = dict(self._fields["link_method"]._description_selection(self.env))
+        yield self.env._(
+            "Social identity %(identity)s linked by %(user)s (%(method)s).",
+            identity=self.display_name,
+            user=self.env.user.name,
+            method=methods.get(self.link_method, "-"),
+        )
+        yield self.link_note
+        yield from self._consent_lines(history)
+        messages, tickets = history.get(self.id, (0, 0))
+        if messages or tickets:
+            yield self.env._(
+                "Its %(messages)s earlier messages and %(tickets)s tickets "
+                "are now on this contact.",
+                messages=messages,
+                tickets=tickets,
+            )
+
+    def _consent_lines(self, history):
+        if not self.consent:
+            yield self.env._("No consent recorded.")
+            return
+        methods = dict(self._fields["consent_method"]._description_selection(self.env))
+        yield self.env._(
+            "Consent for %(identity)s given by %(customer)s (%(how)s), recorded "
+            "by %(user)s.",
+            identity=self.display_name,
+            customer=self.consent_partner_id.display_name or "-",
+            how=methods.get(self.consent_method, "-"),
+            user=self.consent_by_id.name or "-",
+        )
+
+    def _unlinked_lines(self, history):
+        yield self.env._(
+            "Social identity %(identity)s unlinked by %(user)s.",
+            identity=self.display_name,
+            user=self.env.user.name,
+        )
+        if self.consent:
+            yield self.env._("The consent recorded for it ends with the link.")
+
+    def _withdrawn_lines(self, history):
+        yield self.env._(
+            "%(customer)s withdrew their consent for %(identity)s; recorded by "
+            "%(user)s. The identity is unlinked (it and its history are kept).",
+            customer=self.partner_id.display_name,
+            identity=self.display_name,
+            user=self.env.user.name,
+        )

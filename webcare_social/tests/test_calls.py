@@ -399,7 +399,7 @@ class TestCallSocialContext(XChannelCase):
         self.assertFalse(call.partner_id)
         # once the agent links the caller, the call is on the new contact
         partner_id = stranger.with_user(self.agent).webcare_link_caller(
-            phone="+31 6 8765 4321"
+            phone="+31 6 8765 4321", consent_method="phone"
         )
         self.assertEqual(call.partner_id.id, partner_id)
         self.assertEqual((call.recognized, call.matched_by), (True, "dm_phone"))

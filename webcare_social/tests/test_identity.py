@@ -164,10 +164,38 @@ class TestIdentity(WebcareCase):
         )
 
     def test_consent_date_follows_consent(self):
-        identity = self.make_identity("wilma_consent", self.customer, consent=True)
+        identity = self.make_identity(
+            "wilma_consent", self.customer, consent=True, consent_method="phone"
+        )
         self.assertTrue(identity.consent_date)
-        identity.consent = False
+        self.assertEqual(identity.consent_partner_id, self.customer)
+        identity.consent = False  # withdrawn: recorded, and the link ends
         self.assertFalse(identity.consent_date)
+        self.assertFalse(identity.partner_id)
+        self.assertTrue(identity.consent_withdrawn_at)
+
+    def test_agent_links_by_hand_only_with_consent(self):
+        Identity = self.Identity.with_user(self.agent)
+        with self.assertRaisesRegex(ValidationError, "only with the customer's"):
+            Identity.create(
+                {"network": "x", "handle": "wilma_ask", "partner_id": self.customer.id}
+            )
+        identity = Identity.create(
+            {
+                "network": "x",
+                "handle": "wilma_ask",
+                "partner_id": self.customer.id,
+                "consent": True,
+                "consent_method": "email",
+            }
+        )
+        self.assertEqual(identity.consent_by_id, self.agent)
+        # consent is for a link: not on an identity without contact
+        stranger = self.make_identity("stranger_ask")
+        with self.assertRaisesRegex(ValidationError, "choose the contact first"):
+            stranger.with_user(self.agent).write(
+                {"consent": True, "consent_method": "phone"}
+            )
 
     def test_identity_count_on_partner(self):
         self.make_identity("count_a", self.customer)

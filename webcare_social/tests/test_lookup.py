@@ -1,7 +1,7 @@
 """The caller lookup: res.partner.webcare_lookup and what it finds."""
 
-from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, tagged
 
 from .common import WebcareCase, create_users, use_dutch_company
 from .common_x import ANNA_ID, STRANGER_ID, XChannelCase
@@ -397,11 +397,45 @@ class TestLookupEvidence(XChannelCase):
             [(owner.id, "phone"), (None, "dm_phone")],
         )
 
+    def test_link_caller_requires_consent(self):
+        self.dm_number()
+        stranger = self.stranger()
+        partners = self.Partner.search_count([])
+        with self.assertRaisesRegex(UserError, "link it only when they agree"):
+            stranger.with_user(self.agent).webcare_link_caller(phone="06-87654321")
+        ruud = self.Partner.create({"name": "Ruud van den Berg"})
+        with self.assertRaisesRegex(UserError, "link it only when they agree"):
+            stranger.with_user(self.agent).webcare_link_caller(partner_id=ruud.id)
+        self.assertFalse(stranger.partner_id)
+        self.assertEqual(self.Partner.search_count([]), partners + 1)  # only Ruud
+        # the lookup's buttons open the consent step, which asks the same
+        step = Form(
+            self.env["webcare.identity.link"]
+            .with_user(self.agent)
+            .with_context(
+                default_identity_id=stranger.id,
+                default_phone="06-87654321",
+                default_new_contact=True,
+            )
+        )
+        self.assertEqual(step.consent_method, "phone")
+        with self.assertRaisesRegex(UserError, "only with the customer's consent"):
+            step.save().action_link()
+        self.assertFalse(stranger.partner_id)
+        step.consent = True
+        step.save().action_link()
+        self.assertEqual(stranger.partner_id.name, "F. Flyer")
+        self.assertEqual(stranger.partner_id.phone_sanitized, "+31687654321")
+        self.assertEqual(
+            (stranger.consent, stranger.consent_method, stranger.consent_by_id),
+            (True, "phone", self.agent),
+        )
+
     def test_agent_links_the_caller_in_one_click(self):
         self.dm_number()
         stranger = self.stranger()
         partner_id = stranger.with_user(self.agent).webcare_link_caller(
-            phone="06-87654321"
+            phone="06-87654321", consent_method="phone"
         )
         partner = self.Partner.browse(partner_id)
         self.assertEqual(partner.name, "F. Flyer")
@@ -410,6 +444,11 @@ class TestLookupEvidence(XChannelCase):
         self.assertEqual(stranger.link_method, "agent")
         self.assertEqual(stranger.linked_by_id, self.agent)
         self.assertIn("caller of 06-87654321", stranger.link_note)
+        self.assertEqual(
+            (stranger.consent_method, stranger.consent_partner_id),
+            ("phone", partner),
+        )
+        self.assertTrue(stranger.consent_date)
         # the DM and its ticket came along, and the number now finds the contact
         self.assertEqual(stranger.message_ids.partner_id, partner)
         self.assertEqual(stranger.message_ids.ticket_id.partner_id, partner)
@@ -424,7 +463,7 @@ class TestLookupEvidence(XChannelCase):
         stranger = self.stranger()
         self.assertEqual(
             stranger.with_user(self.agent).webcare_link_caller(
-                phone="06-87654321", partner_id=ruud.id
+                phone="06-87654321", partner_id=ruud.id, consent_method="phone"
             ),
             ruud.id,
         )
@@ -435,6 +474,6 @@ class TestLookupEvidence(XChannelCase):
         other = self.Partner.create({"name": "Someone Else"})
         with self.assertRaisesRegex(ValidationError, "already linked to Anna de Vries"):
             self.anna_identity.with_user(self.agent).webcare_link_caller(
-                phone="06-87654321", partner_id=other.id
+                phone="06-87654321", partner_id=other.id, consent_method="phone"
             )
         self.assertEqual(self.anna_identity.partner_id, self.anna)

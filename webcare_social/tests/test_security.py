@@ -34,10 +34,15 @@ class TestSecurity(WebcareCase):
                 "network": "mastodon",
                 "handle": "wilma@mastodon.nl",
                 "partner_id": self.customer.id,
+                "consent": True,
+                "consent_method": "phone",
             }
         )
-        created.write({"consent": True})
+        created.write({"link_note": "Gave it at the desk"})
         self.assertEqual(created.linked_by_id, self.agent)
+        self.assertEqual(created.consent_by_id, self.agent)
+        created.action_withdraw_consent()
+        self.assertEqual(created.consent_withdrawn_by_id, self.agent)
         with self.assertRaises(AccessError):
             created.unlink()
         self.assertTrue(self.customer.with_user(self.agent).webcare_can_edit_identities)

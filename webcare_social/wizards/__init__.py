@@ -6,3 +6,4 @@ from . import webcare_incident_reply_text
 from . import webcare_file_import
 from . import webcare_file_import_column
 from . import webcare_forget
+from . import webcare_identity_link

@@ -4,7 +4,6 @@ import { _t } from "@web/core/l10n/translation";
 import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
 import { useAutofocus, useService } from "@web/core/utils/hooks";
-import { SelectCreateDialog } from "@web/views/view_dialogs/select_create_dialog";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { LogCall } from "../log_call/log_call";
 import { NetworkBadge } from "../network_badge/network_badge";
@@ -37,8 +36,6 @@ export class CallerLookup extends Component {
     setup() {
         this.orm = useService("orm");
         this.action = useService("action");
-        this.dialog = useService("dialog");
-        this.notification = useService("notification");
         this.matchLabels = MATCH_LABELS;
         // the raw query string: the router turns "0612345678" or "+31…" into numbers
         const params = {
@@ -141,23 +138,33 @@ export class CallerLookup extends Component {
         );
     }
 
-    async linkCaller(result, partnerId = false) {
-        await this.orm.call("webcare.identity", "webcare_link_caller", [[result.identity_id]], {
-            phone: this.looksLikePhone(this.callerPhone(result)) ? this.callerPhone(result) : false,
-            partner_id: partnerId,
-        });
-        this.notification.add(_t("Linked."), { type: "success" });
-        return this.search();
+    /**
+     * Link the caller's social identity, to a new contact or (``newContact``
+     * false) to one the agent chooses, in the consent step: only when the
+     * caller agreed, saying how (webcare.identity.link).
+     */
+    linkCaller(result, newContact = true) {
+        const phone = this.callerPhone(result);
+        return this.action.doAction(
+            {
+                type: "ir.actions.act_window",
+                name: _t("Link @%s with consent", result.identities[0]?.handle || ""),
+                res_model: "webcare.identity.link",
+                views: [[false, "form"]],
+                target: "new",
+                context: {
+                    default_identity_id: result.identity_id,
+                    default_phone: this.looksLikePhone(phone) ? phone : false,
+                    default_new_contact: newContact,
+                    default_consent_method: "phone",
+                },
+            },
+            { onClose: () => this.search() }
+        );
     }
 
     linkToExisting(result) {
-        this.dialog.add(SelectCreateDialog, {
-            resModel: "res.partner",
-            title: _t("Link @%s to a contact", result.identities[0]?.handle || ""),
-            multiSelect: false,
-            noCreate: true,
-            onSelected: ([partnerId]) => this.linkCaller(result, partnerId),
-        });
+        return this.linkCaller(result, false);
     }
 
     looksLikePhone(text) {
