@@ -115,6 +115,7 @@ class TestForgetPerson(WebcareTeamCase):
                     "external_id": ZOFIA_ID,
                     "partner_id": self.zofia.id,
                     "consent": True,
+                    "consent_method": "phone",
                 }
             )
         )
