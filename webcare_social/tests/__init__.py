@@ -35,3 +35,4 @@ from . import test_sla
 from . import test_move_merge
 from . import test_webhook
 from . import test_file_import
+from . import test_screenshots
