@@ -86,7 +86,7 @@ show_what_to_try() {
           lead  / lead    Mark Jansen, team lead (Webcare manager)
 
     Try   as agent: Webcare > Social tickets, most urgent first; open the influencer's
-          ticket ($ticket_number, $influencer, $followers followers) and press Reply:
+          ticket ($ticket_number, @$influencer, $followers followers) and press Reply:
             $url/odoo/social-tickets/$ticket_id
           a reply to her waits for a manager: as lead, Webcare > Replies to approve
             $url/odoo/webcare-approvals
