@@ -3,8 +3,7 @@
 # merge it into every <lang>.po (new terms get an empty msgstr to translate; the test
 # test_i18n fails until they are translated).
 source "$(dirname "$0")/lib.sh"
-bootstrap
-need msgmerge "Install gettext (Debian: apt-get install gettext)."
+bootstrap gettext
 
 db="webcare_i18n_$$"
 i18n="$ROOT/webcare_social/i18n"

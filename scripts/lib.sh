@@ -20,35 +20,90 @@ need() {  # need CMD "how to get it"
 }
 
 # --------------------------------------------------------------------------
-# Debian packages: installed without a prompt when missing (root or sudo -n)
+# Debian packages: installed without a prompt when missing (root or sudo -n),
+# else one command to run is printed. Each check looks for what the scripts use
+# (a command, a header, a working venv), not for a package name, so the same
+# check passes on a machine that has it from elsewhere.
 # --------------------------------------------------------------------------
 have_pg_server() {
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1
 }
 
-ensure_debian_packages() {  # ensure_debian_packages [chromium]
-    local missing=() apt_get
+have_python_build_tools() {  # what building psycopg2 (an sdist) needs: a C compiler and Python.h
+    printf '#include <stdio.h>\nint main(void) { return 0; }\n' \
+        | cc -x c - -o /dev/null >/dev/null 2>&1 || return 1
+    python3 -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null
+}
+
+can_make_venv() {  # Debian's python3 has no venv/ensurepip without python3-venv
+    local tmp rc=0
+    tmp=$(mktemp -d)
+    python3 -m venv "$tmp/venv" >/dev/null 2>&1 || rc=1
+    rm -rf "$tmp"
+    return $rc
+}
+
+have_browser() {
+    local exe
+    for exe in google-chrome chromium chromium-browser google-chrome-stable; do
+        command -v "$exe" >/dev/null 2>&1 && return 0
+    done
+    return 1
+}
+
+missing_debian_packages() {  # missing_debian_packages [chromium] [fonts] [gettext]: prints the names
+    local missing=() want
+    command -v make >/dev/null 2>&1 || missing+=(make)
+    command -v git >/dev/null 2>&1 || missing+=(git)                               # Odoo clone, upgrade check
+    [ -s /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)       # https to PyPI and GitHub
+    if ! command -v python3 >/dev/null 2>&1; then
+        missing+=(python3 python3-venv python3-dev gcc libc6-dev)
+    elif [ ! -f "$VENV/.webcare-stamp" ]; then                                   # the venv is still to build
+        [ -x "$VENV/bin/python" ] || can_make_venv || missing+=(python3-venv)
+        have_python_build_tools || missing+=(python3-dev gcc libc6-dev)
+    fi
     command -v pg_config >/dev/null 2>&1 || missing+=(libpq-dev)                     # builds psycopg2
     [ -n "${PGHOST:-}" ] || have_pg_server || missing+=(postgresql)                # private cluster
     command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
-    if [ "${1:-}" = chromium ] && ! command -v chromium >/dev/null 2>&1 \
-        && ! command -v google-chrome >/dev/null 2>&1; then
-        missing+=(chromium)                                                         # browser tours
-    fi
+    for want in "$@"; do
+        case $want in
+            chromium) have_browser || missing+=(chromium) ;;                        # browser tours
+            fonts) [ -n "$(find /usr/share/fonts /usr/local/share/fonts -name 'Roboto-Regular.*' 2>/dev/null || true)" ] \
+                    || missing+=(fonts-roboto-unhinted) ;;                           # Odoo's UI font
+            gettext) command -v msgmerge >/dev/null 2>&1 || missing+=(gettext) ;;    # make i18n
+        esac
+    done
+    [ ${#missing[@]} -eq 0 ] || printf '%s\n' "${missing[@]}" | awk '!seen[$0]++'
+}
+
+ensure_debian_packages() {  # ensure_debian_packages [chromium] [fonts] [gettext]
+    local missing apt_get cmd
+    mapfile -t missing < <(missing_debian_packages "$@")
     [ ${#missing[@]} -eq 0 ] && return 0
-    local cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+    cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+    command -v apt-get >/dev/null 2>&1 \
+        || die "Missing: ${missing[*]} (Debian names; no apt-get here: install them with your system's package manager, see README.md, Prerequisites)."
     if [ "$(id -u)" = 0 ]; then
         apt_get=(apt-get)
     elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
         apt_get=(sudo -n apt-get)
+    elif command -v sudo >/dev/null 2>&1; then
+        die "Missing Debian packages: ${missing[*]}. Install them once with this command, then run this again:
+    sudo sh -c '$cmd'"
     else
-        die "Missing Debian packages: ${missing[*]}. Install them once with: sudo sh -c '$cmd'"
+        die "Missing Debian packages: ${missing[*]}. Install them once as root with this command, then run this again:
+    su -c '$cmd'"
     fi
-    command -v apt-get >/dev/null 2>&1 || die "Missing packages: ${missing[*]} (no apt-get here: install them with your system's package manager)."
     say "Installing Debian packages: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" update -qq >/dev/null \
-        && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-        || die "Installing ${missing[*]} failed. Run: sudo sh -c '$cmd'"
+    local log
+    log=$(mktemp)
+    if ! { DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" update -q \
+        && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        die "Installing ${missing[*]} failed (above: the end of apt-get's output). Run: $cmd"
+    fi
+    rm -f "$log"
 }
 
 # --------------------------------------------------------------------------
@@ -129,10 +184,31 @@ pg_bin() {
     die "PostgreSQL server binaries (initdb, pg_ctl) not found. Debian: apt-get install postgresql; or set PGHOST/PGPORT/PGUSER/PGPASSWORD to use an existing server."
 }
 
+resolve_pg_dir() {  # as root the cluster belongs to 'postgres', who may not reach the checkout
+    PG_DIR="$LOCAL/pg"
+    [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 || return 0
+    runuser -u postgres -- test -x "$ROOT" 2>/dev/null && return 0
+    # e.g. a clone in /root (mode 700): keep the cluster in postgres's home instead
+    local home
+    home=$(getent passwd postgres | cut -d: -f6)
+    PG_DIR="${home:-/var/lib/postgresql}/webcare_social-$(printf '%s' "$ROOT" | sha1sum | cut -c1-8)"
+}
+resolve_pg_dir
+
+pg_stop() {  # make pg-stop: stop the private cluster if it runs
+    resolve_pg_dir
+    [ -f "$PG_DIR/data/PG_VERSION" ] || return 0
+    local bin
+    bin=$(pg_bin)
+    if as_pg_owner "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+        as_pg_owner "$bin/pg_ctl" -D "$PG_DIR/data" stop -m fast
+    fi
+}
+
 as_pg_owner() {  # PostgreSQL refuses to run as root: use the postgres account then
     if [ "$(id -u)" = 0 ]; then
         id postgres >/dev/null 2>&1 || die "Running as root needs a 'postgres' system user to own the private cluster."
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")  # from /: postgres may not enter the cwd
     else
         "$@"
     fi
@@ -148,8 +224,10 @@ ensure_pg() {
         return 0
     fi
     local bin; bin=$(pg_bin)
-    mkdir -p "$PG_DIR"
-    [ "$(id -u)" = 0 ] && chown postgres "$PG_DIR" && chmod 700 "$PG_DIR"
+    resolve_pg_dir
+    mkdir -p "$PG_DIR" "$LOCAL"
+    [ "$PG_DIR" = "$LOCAL/pg" ] || say "The private cluster is in $PG_DIR (user postgres cannot enter $ROOT)"
+    if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DIR" && chmod 700 "$PG_DIR"; fi
     if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
         say "Creating a private PostgreSQL cluster in $PG_DIR/data"
         as_pg_owner "$bin/initdb" -D "$PG_DIR/data" -U "$PG_USER_NAME" --auth=trust -E UTF8 --locale=C >"$LOCAL/initdb.log" \
@@ -179,8 +257,8 @@ odoo_bin() {
     "$VENV/bin/python" "$ODOO_SRC/odoo-bin" "$@"
 }
 
-bootstrap() {  # bootstrap [chromium]
-    ensure_debian_packages "${1:-}"
+bootstrap() {  # bootstrap [chromium] [fonts] [gettext]
+    ensure_debian_packages "$@"
     find_odoo
     say "Odoo source: $ODOO_SRC"
     ensure_venv

@@ -39,3 +39,4 @@ from . import test_i18n
 from . import test_retention
 from . import test_forget
 from . import test_personal_data
+from . import test_screenshots
