@@ -47,17 +47,23 @@ fi
 
 if [ "$(psql_private -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
     say "Creating database '$db' with webcare_social and demo data (takes a minute)"
-    odoo_bin "${common[@]}" --with-demo -i webcare_social --stop-after-init --log-level warn \
+    odoo_bin "${common[@]}" --with-demo -i webcare_social --load-language nl_NL --stop-after-init --log-level warn \
         || die "Installing webcare_social failed; see the messages above."
 else
     say "Reusing database '$db' (updating webcare_social)"
-    odoo_bin "${common[@]}" -u webcare_social --stop-after-init --log-level warn \
+    odoo_bin "${common[@]}" -u webcare_social --load-language nl_NL --stop-after-init --log-level warn \
         || die "Updating webcare_social failed; see the messages above."
 fi
 
 say "Connecting the demo channel to the stand-in and importing its conversations"
 import_log="$LOCAL/demo-import.log"
 odoo_bin shell "${common[@]}" --no-http --log-level warn >"$import_log" 2>&1 <<PY || { cat "$import_log" >&2; die "The demo import failed; see the messages above."; }
+# a Dutch team: the company (what the imports write on tickets) and Paula work in
+# Dutch; Mark and the administrator keep English
+env.company.partner_id.lang = "nl_NL"
+agent = env.ref("webcare_social.user_demo_agent", raise_if_not_found=False)
+if agent:
+    agent.lang = "nl_NL"
 channel = env.ref("webcare_social.webcare_channel_demo_x", raise_if_not_found=False)
 if channel:
     channel.api_base_url = "http://127.0.0.1:$x_port"
@@ -82,8 +88,8 @@ show_what_to_try() {
 
     Open  $url  and log in as
           admin / admin   the administrator (channels: Webcare > Configuration > Channels)
-          agent / agent   Paula de Wit, Webcare agent
-          lead  / lead    Mark Jansen, team lead (Webcare manager)
+          agent / agent   Paula de Wit, Webcare agent (works in Dutch)
+          lead  / lead    Mark Jansen, team lead (Webcare manager, English)
 
     Try   as agent: Webcare > Social tickets, most urgent first; open the influencer's
           ticket ($ticket_number, @$influencer, $followers followers) and press Reply:
