@@ -93,7 +93,21 @@ tours.add("webcare_social_shot_ticket_reply", {
         {
             content: "Back to the text: the list of answers closes",
             trigger: ".modal .o_field_widget[name='body'] textarea",
-            run: "click",
+            async run() {
+                // a search still under way may open the list again: close it until
+                // it stays closed (the autocomplete closes on a pointerdown outside)
+                const title = document.querySelector(".modal .modal-title");
+                for (let i = 0; i < 50; i++) {
+                    if (!document.querySelector(".o-autocomplete--dropdown-menu")) {
+                        await new Promise((resolve) => setTimeout(resolve, 300));
+                        if (!document.querySelector(".o-autocomplete--dropdown-menu")) {
+                            return;
+                        }
+                    }
+                    title.dispatchEvent(new PointerEvent("pointerdown", { bubbles: true }));
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+            },
         },
         {
             content: "The dropdown is gone",
