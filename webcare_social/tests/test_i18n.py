@@ -2,11 +2,13 @@
 records are in their readers' language, post languages are shown by name."""
 
 import re
+from datetime import timedelta
 
 import polib
 from lxml import etree
 
-from odoo.tests import TransactionCase, tagged
+from odoo import fields
+from odoo.tests import TransactionCase, freeze_time, tagged
 from odoo.tools.misc import file_path
 from odoo.tools.safe_eval import safe_eval
 from odoo.tools.translate import TranslationModuleReader
@@ -118,6 +120,23 @@ class TestTextsInTheReadersLanguage(WebcareTeamCase):
         ).mapped("body")
         reopened = _po("nl.po").find("Reopened: the customer wrote again.").msgstr
         self.assertIn(reopened, str(notes))
+
+    def test_late_todo_in_the_team_leads_language(self):
+        self.channel.company_id.partner_id.lang = "en_US"
+        self.team.user_id = self.manager
+        self.manager.lang = "nl_NL"
+        posted = fields.Datetime.now().replace(microsecond=0)
+        tweet = self.mention(ANNA_ID, "hallo?", created_at=posted)
+        ticket = self.fetch().filtered(lambda m: m.external_id == tweet["id"]).ticket_id
+        with freeze_time(posted + timedelta(minutes=61)):
+            self.env["webcare.sla"]._cron_update()
+        todo = self.env["mail.activity"].search(
+            [("res_model", "=", "helpdesk.ticket"), ("res_id", "=", ticket.id)]
+        )
+        self.assertEqual(todo.user_id, self.manager)
+        summary = _po("nl.po").find("Late first response: %(number)s").msgstr
+        self.assertEqual(todo.summary, summary % {"number": ticket.number})
+        self.assertIn("812 followers", str(ticket.description))  # the company's
 
     def test_language_of_a_post_is_shown_by_name(self):
         ticket = self.ingest("mijn koffer is zoek", lang="nl")
