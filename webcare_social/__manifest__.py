@@ -3,7 +3,7 @@
     "name": "Webcare: Social Customer Service",
     "summary": "Social identities on contacts, mentions and DMs as helpdesk tickets, "
     "one customer view for social media and the call centre",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "After-Sales",
     "license": "LGPL-3",
     "author": "webcare_social developers",
