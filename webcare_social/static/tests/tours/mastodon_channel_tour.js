@@ -2,6 +2,8 @@ import { registry } from "@web/core/registry";
 
 // The Python test points new channels' instance URL at the local Mastodon
 // stand-in (a default value) and serves one mention there.
+const TOKEN = "standin-mastodon-token";
+const TOKEN_INPUT = ".o_form_view .o_field_widget[name='access_token'] input";
 registry.category("web_tour.tours").add("webcare_social_mastodon_channel", {
     steps: () => [
         {
@@ -31,12 +33,26 @@ registry.category("web_tour.tours").add("webcare_social_mastodon_channel", {
         {
             content: "Paste the account's access token",
             trigger: ".o_form_view .o_field_widget[name='access_token'] input",
-            run: "edit standin-mastodon-token",
+            async run(helpers) {
+                // the network's onchange may still be on its way and redraw the
+                // credentials with what the server knew: type the token again then
+                for (let attempt = 0; attempt < 10; attempt++) {
+                    await helpers.edit(TOKEN, TOKEN_INPUT);
+                    await new Promise((resolve) => setTimeout(resolve, 400));
+                    if (document.querySelector(TOKEN_INPUT)?.value === TOKEN) {
+                        return;
+                    }
+                }
+            },
         },
         {
             content: "Save",
             trigger: ".o_form_view .o_form_button_save",
             run: "click",
+        },
+        {
+            content: "The token is saved with the channel",
+            trigger: `.o_form_view .o_form_saved .o_field_widget[name='access_token'] input:value(${TOKEN})`,
         },
         {
             content: "Test the connection",
