@@ -60,10 +60,16 @@ import_log="$LOCAL/demo-import.log"
 odoo_bin shell "${common[@]}" --no-http --log-level warn >"$import_log" 2>&1 <<PY || { cat "$import_log" >&2; die "The demo import failed; see the messages above."; }
 # a Dutch team: the company (what the imports write on tickets) and Paula work in
 # Dutch; Mark and the administrator keep English
+# (loading Dutch at install time gave every user Dutch: set each one here)
 env.company.partner_id.lang = "nl_NL"
-agent = env.ref("webcare_social.user_demo_agent", raise_if_not_found=False)
-if agent:
-    agent.lang = "nl_NL"
+for xmlid, lang in (
+    ("webcare_social.user_demo_agent", "nl_NL"),
+    ("webcare_social.user_demo_lead", "en_US"),
+    ("base.user_admin", "en_US"),
+):
+    user = env.ref(xmlid, raise_if_not_found=False)
+    if user:
+        user.lang = lang
 channel = env.ref("webcare_social.webcare_channel_demo_x", raise_if_not_found=False)
 if channel:
     channel.api_base_url = "http://127.0.0.1:$x_port"
