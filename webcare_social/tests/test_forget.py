@@ -328,7 +328,7 @@ class TestForgetPerson(WebcareTeamCase):
             .with_user(self.manager)
             .create({"partner_id": self.zofia.id, "confirmation": "yes"})
         )
-        self.assertIn("4 social messages", str(wizard.summary))
+        self.assertIn("Social messages (4)", str(wizard.summary))
         with self.assertRaises(UserError):
             wizard.action_forget()
         self.assertEqual(self.zofia.name, NAME)

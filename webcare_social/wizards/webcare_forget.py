@@ -48,11 +48,11 @@ class WebcareForget(models.TransientModel):
         scope = self.env["webcare.erasure"].sudo()._scope(self.partner_id.sudo())
         items = [
             self.env._(
-                "%(count)s social identities and their earlier handles are deleted.",
+                "Social identities (%(count)s) and their earlier handles are deleted.",
                 count=len(scope.identities),
             ),
             self.env._(
-                "%(count)s social messages lose their text, author, links and raw "
+                "Social messages (%(count)s) lose their text, author, links and raw "
                 "data, and the details found in them are deleted; the messages "
                 "stay, with nothing readable, for the response-time statistics. "
                 "Raw webhook bodies and imported files that carried them are "
@@ -60,11 +60,11 @@ class WebcareForget(models.TransientModel):
                 count=len(scope.messages),
             ),
             self.env._(
-                "%(count)s calls lose their number and note.",
+                "Calls (%(count)s) lose their number and note.",
                 count=len(scope.calls),
             ),
             self.env._(
-                "%(count)s tickets get a neutral title and description without "
+                "Tickets (%(count)s) get a neutral title and description without "
                 "customer details; their social posts and direct messages are "
                 "deleted from the chatter, notes and e-mails about the person are "
                 "emptied, and their tracked changes are deleted.",
