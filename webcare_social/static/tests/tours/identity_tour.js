@@ -25,6 +25,11 @@ tours.add("webcare_social_add_identity", {
             run: "check",
         },
         {
+            content: "The server has read the handle (its profile link is shown), the box stays ticked",
+            trigger:
+                "div[name='webcare_identity_ids'] .o_data_row:has(td[name='profile_url']:contains(x.com/TourTester)) td[name='consent'] input:checked",
+        },
+        {
             content: "Say how they agreed",
             trigger:
                 "div[name='webcare_identity_ids'] .o_data_row td[name='consent_method'] .o_select_menu_toggler",
@@ -34,6 +39,11 @@ tours.add("webcare_social_add_identity", {
             content: "…on the phone",
             trigger: ".o_select_menu_menu .o_select_menu_item:contains(Asked by phone)",
             run: "click",
+        },
+        {
+            content: "The line says how",
+            trigger:
+                "div[name='webcare_identity_ids'] .o_data_row td[name='consent_method'] input:value(Asked by phone)",
         },
         {
             content: "Save the contact",
@@ -75,6 +85,11 @@ tours.add("webcare_social_link_with_consent", {
             run: "click",
         },
         {
+            content: "The step says how, the box is still ticked",
+            trigger:
+                ".modal:has(.o_field_widget[name='consent'] input:checked) .o_field_widget[name='consent_method'] input:value(In a direct message)",
+        },
+        {
             content: "Link",
             trigger: ".modal button.o_webcare_link_confirm",
             run: "click",
@@ -105,6 +120,10 @@ tours.add("webcare_social_link_caller_with_consent", {
             content: "The caller agreed on the phone (the preset answer)",
             trigger: ".modal .o_field_widget[name='consent'] input",
             run: "check",
+        },
+        {
+            content: "The box is ticked",
+            trigger: ".modal .o_field_widget[name='consent'] input:checked",
         },
         {
             content: "Link",
