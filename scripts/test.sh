@@ -79,7 +79,11 @@ logs=("$logdir/1-nodemo.odoo.log")
 
 if [ -z "${TEST_TAGS:-}" ]; then
     db2="wc_test_${run_id}_demo"
-    odoo_tests "$db2" "$logdir/2-demo.odoo.log" --with-demo "/webcare_social,-/webcare_social:TestIdentityTour"
+    # the browser tours ran in run 1: here every other test, on the demo data
+    local_tours=(TestIdentityTour TestChannelTour TestMastodonChannelTour TestRecognitionTours
+        TestReplyTours TestApprovalTours TestResponseReportTour)
+    odoo_tests "$db2" "$logdir/2-demo.odoo.log" --with-demo \
+        "/webcare_social$(printf ',-/webcare_social:%s' "${local_tours[@]}")"
     say "Two simultaneous imports of the demo channel against the stand-in, then the real cron job"
     shell_check "$db2" concurrency_check.py "$logdir/3-concurrency.log" concurrent_runs cron_run
     say "Webhook posts racing on a real threaded server, then the processing cron"
