@@ -41,16 +41,6 @@ class MailMessage(models.Model):
         )
 
     @api.model
-    def _webcare_retention_count(self, cutoff):
-        [(count,)] = self.env.execute_query(
-            SQL(
-                "SELECT count(*) FROM mail_message WHERE %s",
-                self._webcare_retention_candidates(cutoff),
-            )
-        )
-        return count
-
-    @api.model
     def _webcare_retention_purge(self, cutoff, days, limit):
         """Purge up to ``limit`` DM copies posted before ``cutoff``; return how many."""
         self.env.flush_all()

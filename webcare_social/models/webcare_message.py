@@ -209,16 +209,6 @@ class WebcareMessage(models.Model):
         )
 
     @api.model
-    def _retention_count(self, cutoff):
-        [(count,)] = self.env.execute_query(
-            SQL(
-                "SELECT count(*) FROM webcare_message WHERE %s",
-                self._retention_candidates(cutoff),
-            )
-        )
-        return count
-
-    @api.model
     def _retention_purge(self, cutoff, days, limit):
         """Remove the payload of up to ``limit`` messages posted before
         ``cutoff``, and the text of the DMs among them (with its chatter copy).

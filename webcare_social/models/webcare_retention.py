@@ -11,12 +11,13 @@ LAST_RUN_PARAM = "webcare_social.retention_last_run"
 LAST_COUNT_PARAM = "webcare_social.retention_last_count"
 DEFAULT_DAYS = 365
 PURGE_BATCH = 1000  # rows purged per transaction
-# what holds raw data, purged in this order: (model, count method, purge method)
+# what holds raw data, purged in this order:
+# (model, its SQL condition of the rows to purge, its batch purge)
 STEPS = (
-    ("webcare.message", "_retention_count", "_retention_purge"),
-    ("mail.message", "_webcare_retention_count", "_webcare_retention_purge"),
-    ("webcare.webhook.delivery", "_retention_count", "_retention_purge"),
-    ("webcare.file.import", "_retention_count", "_retention_purge"),
+    ("webcare.message", "_retention_candidates", "_retention_purge"),
+    ("mail.message", "_webcare_retention_candidates", "_webcare_retention_purge"),
+    ("webcare.webhook.delivery", "_retention_candidates", "_retention_purge"),
+    ("webcare.file.import", "_retention_candidates", "_retention_purge"),
 )
 
 
@@ -101,7 +102,7 @@ class WebcareRetention(models.AbstractModel):
     @api.model
     def _batches(self, cutoff, days, batch_size):
         """Purge batch after batch; yield each batch's number of rows."""
-        for model, _count, purge in STEPS:
+        for model, _candidates, purge in STEPS:
             while True:
                 count = getattr(self.env[model], purge)(cutoff, days, batch_size)
                 if count:
@@ -112,9 +113,18 @@ class WebcareRetention(models.AbstractModel):
     @api.model
     def _count(self, cutoff):
         """How many rows are left to purge, over every step."""
-        return sum(
-            getattr(self.env[model], count)(cutoff) for model, count, _p in STEPS
-        )
+        total = 0
+        for model, candidates, _purge in STEPS:
+            Model = self.env[model]
+            [(count,)] = self.env.execute_query(
+                SQL(
+                    "SELECT count(*) FROM %s WHERE %s",
+                    SQL.identifier(Model._table),
+                    getattr(Model, candidates)(cutoff),
+                )
+            )
+            total += count
+        return total
 
     @api.model
     def _lock(self):

@@ -304,16 +304,6 @@ class WebcareWebhookDelivery(models.Model):
         return SQL("purged_at IS NULL AND received_at < %s", cutoff)
 
     @api.model
-    def _retention_count(self, cutoff):
-        [(count,)] = self.env.execute_query(
-            SQL(
-                "SELECT count(*) FROM webcare_webhook_delivery WHERE %s",
-                self._retention_candidates(cutoff),
-            )
-        )
-        return count
-
-    @api.model
     def _retention_purge(self, cutoff, days, limit):
         """Remove the body of up to ``limit`` deliveries received before
         ``cutoff``; their counts and messages stay. Returns how many."""

@@ -894,16 +894,6 @@ class WebcareFileImport(models.Model):
         )
 
     @api.model
-    def _retention_count(self, cutoff):
-        [(count,)] = self.env.execute_query(
-            SQL(
-                "SELECT count(*) FROM webcare_file_import WHERE %s",
-                self._retention_candidates(cutoff),
-            )
-        )
-        return count
-
-    @api.model
     def _retention_purge(self, cutoff, days, limit):
         """Purge up to ``limit`` imports older than ``cutoff``; return how many.
 
