@@ -60,7 +60,9 @@ import_log="$LOCAL/demo-import.log"
 odoo_bin shell "${common[@]}" --no-http --log-level warn >"$import_log" 2>&1 <<PY || { cat "$import_log" >&2; die "The demo import failed; see the messages above."; }
 # a Dutch team: the company (what the imports write on tickets) and Paula work in
 # Dutch; Mark and the administrator keep English
-# (loading Dutch at install time gave every user Dutch: set each one here)
+# (loading Dutch when the database is created leaves English inactive and gives
+# every user Dutch: activate English again and set each user's language here)
+env["res.lang"]._activate_lang("en_US")
 env.company.partner_id.lang = "nl_NL"
 for xmlid, lang in (
     ("webcare_social.user_demo_agent", "nl_NL"),
